@@ -9,10 +9,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.distributed as dist
-from .core import _dist_on
+from .core import all_gather_cat
 
 # %% auto #0
-__all__ = ['MEMORY_PRESETS', 'weight_of_old', 'momentum_update', 'all_gather_cat', 'MemoryBank', 'MemoryMatmul', 'memory_matmul',
+__all__ = ['MEMORY_PRESETS', 'weight_of_old', 'momentum_update', 'MemoryBank', 'MemoryMatmul', 'memory_matmul',
            'hardest_instances', 'ClusterMemory', 'InstanceMemory', 'KeyedMemory']
 
 # %% ../nbs/08_memory.ipynb #f36955e0
@@ -43,28 +43,6 @@ MEMORY_PRESETS = dict(  # the update rule of each seed method, as its code sets 
     gcl=dict(momentum=0.2, convention='old', normalize=True),
     paul=dict(momentum=0.1, convention='new', normalize=False),  # patch memory and image centres alike; first visit stores
 )
-
-# %% ../nbs/08_memory.ipynb #df2061ad
-def all_gather_cat(
-    *tensors:torch.Tensor, # Tensors with the same length along dim 0 (e.g. row indices and features)
-) -> tuple: # The tensors of all processes concatenated along dim 0 in rank order (the inputs when not distributed)
-    "Gather tensors from every process and concatenate them; a no-op in a single process"
-    if not _dist_on(): return tensors
-    n = tensors[0].shape[0]
-    if any(t.shape[0] != n for t in tensors): raise ValueError("all_gather_cat: all tensors must have the same length along dim 0")
-    ws = dist.get_world_size()
-    size = torch.tensor([n], device=tensors[0].device)
-    sizes = [torch.zeros_like(size) for _ in range(ws)]
-    dist.all_gather(sizes, size)
-    sizes = [int(s) for s in sizes]; top = max(sizes)
-    out = []
-    for t in tensors:
-        t = t.detach()
-        padded = torch.cat([t, t.new_zeros((top - n, *t.shape[1:]))]).contiguous()
-        bufs = [torch.empty_like(padded) for _ in range(ws)]
-        dist.all_gather(bufs, padded)
-        out.append(torch.cat([b[:s] for b, s in zip(bufs, sizes)]))
-    return tuple(out)
 
 # %% ../nbs/08_memory.ipynb #ede29a0b
 def _occurrence(idx:torch.Tensor) -> torch.Tensor:
