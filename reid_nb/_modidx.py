@@ -335,4 +335,10 @@ d = { 'settings': { 'branch': 'main',
                                'reid_nb.train.param_groups': ('train.html#param_groups', 'reid_nb/train.py'),
                                'reid_nb.train.plot_history': ('train.html#plot_history', 'reid_nb/train.py'),
                                'reid_nb.train.save_checkpoint': ('train.html#save_checkpoint', 'reid_nb/train.py'),
-                               'reid_nb.train.set_rng_state': ('train.html#set_rng_state', 'reid_nb/train.py')}}}
+                               'reid_nb.train.set_rng_state': ('train.html#set_rng_state', 'reid_nb/train.py')},
+            'reid_nb.viz': { 'reid_nb.viz.pair_distances': ('viz.html#pair_distances', 'reid_nb/viz.py'),
+                             'reid_nb.viz.plot_cmc': ('viz.html#plot_cmc', 'reid_nb/viz.py'),
+                             'reid_nb.viz.plot_distance_hist': ('viz.html#plot_distance_hist', 'reid_nb/viz.py'),
+                             'reid_nb.viz.plot_embedding': ('viz.html#plot_embedding', 'reid_nb/viz.py'),
+                             'reid_nb.viz.plot_ranked_list': ('viz.html#plot_ranked_list', 'reid_nb/viz.py'),
+                             'reid_nb.viz.ranked_lists': ('viz.html#ranked_lists', 'reid_nb/viz.py')}}}
