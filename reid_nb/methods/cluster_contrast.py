@@ -4,8 +4,7 @@
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #94dfa4a5
 from __future__ import annotations
-import copy, math
-from dataclasses import dataclass, asdict, field, fields
+from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
 import torch
@@ -17,7 +16,7 @@ __all__ = ['DATASET_PRESETS', 'BACKBONE_ALIASES', 'ClusterContrastConfig', 'Ghos
            'cc_model', 'train_features', 'ClusterContrast', 'cc_trainer', 'train_cluster_contrast', 'plot_cc_history']
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #8f88bfd0
-from ..core import default_device, get_logger, seed_everything
+from ..core import default_device, seed_everything
 from ..data.datasets import ReidDataset, ImageDataset, get_dataset
 from ..data.transforms import build_train_transform, build_test_transform, TRAIN_PRESETS
 from ..data.samplers import RandomMultipleGallerySampler, build_loaders, make_loader
