@@ -296,6 +296,7 @@ def fit(self:Trainer,
         if self.run_dir is None: raise ValueError("Trainer.fit(resume=True) needs a run_dir to resume from")
         if (self.run_dir/'last.pth').exists():
             self.load_state_dict(load_checkpoint(self.run_dir/'last.pth', map_location=self.device))
+            if self.iter_in_epoch == 0: set_rng_state(self._resume_rng)   # saved at an epoch's end: continue from its RNG
             self.log.info(f"resumed from {self.run_dir/'last.pth'} at epoch {self.epoch + 1}, iteration {self.iter_in_epoch}")
     self.model.train()
     self('before_fit')
