@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from fastcore.basics import store_attr, listify
 from tqdm import tqdm
-from .core import default_device, autocast, grad_scaler, amp_dtype, get_logger, get_rank, get_world_size, is_main_process, seed_everything
+from .core import default_device, autocast, grad_scaler, get_logger, get_world_size, is_main_process, seed_everything
 
 # %% auto #0
 __all__ = ['param_groups', 'build_optimizer', 'lr_factor', 'build_scheduler', 'get_rng_state', 'set_rng_state', 'save_checkpoint',
@@ -263,10 +263,11 @@ def _epoch_iter(self:Trainer):
 @patch
 def _one_epoch(self:Trainer):
     resuming = self.iter_in_epoch > 0
-    if not resuming: self._epoch_rng = get_rng_state(); self('before_epoch')
-    else: set_rng_state(self._epoch_rng)
+    if resuming: set_rng_state(self._epoch_rng)
+    else:
+        self._epoch_rng, self.epoch_sums = get_rng_state(), {}       # epoch_sums: running sums of logged values, checkpointed too
+        self('before_epoch')
     n = self.iters_per_epoch or len(self.train_dl)
-    if not resuming: self.epoch_sums = {}                            # running sums of the logged values, checkpointed too
     it, sums, t0 = self._epoch_iter(), self.epoch_sums, time.time()
     for _ in range(self.iter_in_epoch): next(it)                     # batches done before the interruption
     if resuming: set_rng_state(self._resume_rng)
