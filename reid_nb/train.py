@@ -16,7 +16,7 @@ from .core import default_device, autocast, grad_scaler, get_logger, get_world_s
 
 # %% auto #0
 __all__ = ['param_groups', 'build_optimizer', 'lr_factor', 'build_scheduler', 'get_rng_state', 'set_rng_state', 'save_checkpoint',
-           'load_checkpoint', 'CancelFit', 'Callback', 'Trainer', 'plot_history', 'TensorBoardCallback',
+           'load_checkpoint', 'CancelFit', 'Callback', 'StopAfter', 'Trainer', 'plot_history', 'TensorBoardCallback',
            'init_distributed']
 
 # %% ../nbs/14_train.ipynb #e3b1b658
@@ -130,6 +130,17 @@ class Callback:
     trainer = None
     def state_dict(self) -> dict: return {}
     def load_state_dict(self, state:dict): pass
+
+class StopAfter(Callback):
+    "Stop training cleanly after `iters` iterations of this `fit` (dry runs, smoke tests, time-boxed runs)"
+    order = 100
+    def __init__(self, iters:int): # Iterations to run before stopping
+        if iters < 1: raise ValueError(f"StopAfter: iters must be >= 1, got {iters}")
+        self.iters, self.n = iters, 0
+    def before_fit(self): self.n = 0
+    def after_batch(self):
+        self.n += 1
+        if self.n >= self.iters: raise CancelFit()
 
 # %% ../nbs/14_train.ipynb #20989769
 def _to(b, device, channels_last):
