@@ -4,14 +4,14 @@
 
 # %% ../nbs/30_cli.ipynb #5c8bc821
 from __future__ import annotations
-import argparse, dataclasses, importlib, json, sys, time, typing
+import argparse, dataclasses, importlib, inspect, json, sys, time, typing
 from pathlib import Path
 from fastcore.script import call_parse
 from .core import default_device, env_info, amp_dtype
 
 # %% auto #0
 __all__ = ['DEMO_STEPS', 'METHODS', 'demo_plan', 'reid_demo', 'reid_synth', 'reid_doctor', 'load_model', 'reid_eval',
-           'reid_extract', 'train_parser', 'reid_train']
+           'reid_extract', 'method_parts', 'train_parser', 'reid_train']
 
 # %% ../nbs/30_cli.ipynb #05c95261
 DEMO_STEPS = [
@@ -165,7 +165,7 @@ def reid_extract(
     print(f'{len(files)} images -> {out} ({feats.shape[1]}-d)')
 
 # %% ../nbs/30_cli.ipynb #b4960a5f
-METHODS = {  # name -> (module, config dataclass, function(cfg, dataset, run_dir=, device=) -> Trainer)
+METHODS = {  # name -> (module, config dataclass, builder(cfg, dataset, run_dir=, device=, [source=], **trainer_kwargs) -> Trainer)
     'cluster_contrast': ('reid_nb.methods.cluster_contrast', 'ClusterContrastConfig', 'cc_trainer'),
 }
 
@@ -178,9 +178,20 @@ def _convert(s:str, tp):
             if s.lower() in ('1', 'true', 'yes'): return True
             if s.lower() in ('0', 'false', 'no'): return False
             continue
+        if a is tuple: return tuple(_convert(v, float) if '.' in v else _convert(v, int) for v in s.split(','))
         try: return a(s)
         except (TypeError, ValueError): continue
     raise ValueError(f"cannot read {s!r} as {tp}")
+
+def method_parts(
+    method:str, # A key of `METHODS`
+) -> tuple: # (module, config class, builder, whether the builder takes a `source` dataset)
+    "Import a registered method and return its parts"
+    if method not in METHODS: raise ValueError(f"unknown method {method!r}; choose from {sorted(METHODS)}")
+    mod, cfg_name, build = METHODS[method]
+    m = importlib.import_module(mod)
+    builder = getattr(m, build)
+    return m, getattr(m, cfg_name), builder, 'source' in inspect.signature(builder).parameters
 
 def train_parser(
     method:str|None=None, # Add the options of this method's config
@@ -188,24 +199,51 @@ def train_parser(
     "The argument parser of `reid_train` (config options included once the method is known)"
     p = argparse.ArgumentParser(prog='reid_train', description='Train a reid_nb method with its paper defaults; every config field is an option.')
     p.add_argument('method', choices=sorted(METHODS), help='the method to train')
-    p.add_argument('--dataset', default='synthetic', help='dataset to load (a registered name, e.g. market1501)')
+    p.add_argument('--dataset', '--target', dest='dataset', default='synthetic', help='dataset to train on (a registered name, e.g. market1501)')
     p.add_argument('--root', default='data', help='folder holding the dataset')
+    p.add_argument('--source', default=None, help='labelled source dataset of a domain-adaptation method')
+    p.add_argument('--source-root', default=None, help='folder holding the source dataset (default: --root)')
     p.add_argument('--preset', default=None, help="the method's dataset preset (default: --dataset when it has one)")
+    p.add_argument('--tiny', action='store_true', help="start from the method's tiny CPU setting instead of the paper defaults")
     p.add_argument('--run-dir', default=None, help='run folder (default: runs/METHOD-DATASET-TIME)')
     p.add_argument('--device', default=None, help="'cuda', 'cpu', 'mps' (default: the best available)")
     p.add_argument('--resume', action='store_true', help='continue from RUN_DIR/last.pth')
-    p.add_argument('--dry-run', action='store_true', help='build data, model and trainer, print the config, do not train')
+    p.add_argument('--dry-run', action='store_true', help='check the dataset, build everything on the tiny synthetic data, run 2 iterations, keep nothing')
     if method in METHODS:
-        mod, cfg_name, _ = METHODS[method]
-        cls = getattr(importlib.import_module(mod), cfg_name)
+        _, cls, _, _ = method_parts(method)
         from fastcore.docments import docments
         docs = docments(cls)
-        g = p.add_argument_group(f'{cfg_name} (paper defaults)')
+        g = p.add_argument_group(f'{cls.__name__} (paper defaults)')
         for f in dataclasses.fields(cls):
             if f.name == 'dataset': continue
             g.add_argument(f'--{f.name}', f'--{f.name.replace("_", "-")}', dest=f'cfg_{f.name}', default=None,
                            help=f'{docs.get(f.name) or ""} (default: {f.default})'.replace('%', '%%'))
     return p
+
+# %% ../nbs/30_cli.ipynb #d75df62b
+def _describe(trainer, cfg_name):
+    n = sum(p.numel() for p in trainer.module.parameters())
+    print(f"model: {n / 1e6:.2f} M parameters on {trainer.device}; {cfg_name} ready")
+
+def _dry_run(a, cfg, builder, wants_source):
+    "Check the named datasets, then build on the tiny synthetic data and run two iterations"
+    import tempfile
+    from reid_nb.data.datasets import get_dataset
+    from reid_nb.train import StopAfter
+    named = [(a.dataset, a.root)] + ([(a.source, a.source_root or a.root)] if wants_source and a.source else [])
+    for name, root in named:
+        if name == 'synthetic': continue
+        try: print(get_dataset(name, root).summary())
+        except Exception as e: print(f"dry run: {name} is not readable under {root} ({type(e).__name__}: {str(e).splitlines()[0][:160]}); "
+                                      f"the wiring is checked on synthetic data")
+    with tempfile.TemporaryDirectory() as tmp:
+        syn = lambda d, seed: get_dataset('synthetic', Path(tmp)/d, preset='tiny', seed=seed, workers=1, progress=False)
+        extra = dict(source=syn('source', 1)) if wants_source else {}
+        t = builder(cfg, syn('target', 0), run_dir=Path(tmp)/'run', device=a.device, evaluate=False, progress=False, cbs=[StopAfter(2)], **extra)
+        _describe(t, type(cfg).__name__)
+        t.fit()
+        losses = ', '.join(f'{k} {v / max(t.iter_in_epoch, 1):.4g}' for k, v in t.epoch_sums.items())
+        print(f"dry run: {t.iteration} training iterations on the tiny synthetic data ({losses}); nothing kept")
 
 def reid_train(
     argv:list|None=None, # Arguments (default: sys.argv[1:])
@@ -215,9 +253,7 @@ def reid_train(
     first = next((a for a in argv if not a.startswith('-')), None)
     p = train_parser(first)
     a = p.parse_args(argv)
-    mod, cfg_name, build = METHODS[a.method]
-    m = importlib.import_module(mod)
-    cls = getattr(m, cfg_name)
+    m, cls, builder, wants_source = method_parts(a.method)
     hints = typing.get_type_hints(cls)
     kw = {}
     for f in dataclasses.fields(cls):
@@ -227,17 +263,23 @@ def reid_train(
         except ValueError as e: p.error(f'--{f.name}: {e}')
     presets = getattr(m, 'DATASET_PRESETS', {})
     preset = a.preset or (a.dataset if a.dataset in presets else None)
-    if preset is not None: kw['dataset'] = preset
-    try: cfg = cls(**kw)
+    if preset is not None and 'dataset' in hints: kw['dataset'] = preset
+    try: cfg = cls.tiny(**kw) if a.tiny else cls(**kw)
     except (ValueError, TypeError) as e: p.error(str(e))
+    if a.source is not None and not wants_source: p.error(f'{a.method} trains on one dataset: --source does not apply')
+    if wants_source and a.source is None and not a.dry_run:
+        p.error(f'{a.method} adapts from a labelled source to an unlabelled target: give --source NAME (and --dataset TARGET)')
+    print(json.dumps(dataclasses.asdict(cfg), indent=1, default=str))
+    if a.dry_run: return _dry_run(a, cfg, builder, wants_source)
     from reid_nb.data.datasets import get_dataset
     ds = get_dataset(a.dataset, a.root)
-    run_dir = a.run_dir or f"runs/{a.method}-{a.dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
-    trainer = getattr(m, build)(cfg, ds, run_dir=None if a.dry_run else run_dir, device=a.device)
-    print(json.dumps(dataclasses.asdict(cfg), indent=1))
     print(ds.summary())
-    n_params = sum(p.numel() for p in trainer.module.parameters())
-    print(f"model: {n_params / 1e6:.2f} M parameters on {trainer.device}; {cfg_name} ready")
-    if a.dry_run: print('dry run: nothing trained'); return
+    extra = {}
+    if wants_source:
+        extra['source'] = get_dataset(a.source, a.source_root or a.root)
+        print(extra['source'].summary())
+    run_dir = a.run_dir or f"runs/{a.method}-{a.dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
+    trainer = builder(cfg, ds, run_dir=run_dir, device=a.device, **extra)
+    _describe(trainer, cls.__name__)
     trainer.fit(resume=a.resume)
     print(f'run folder: {run_dir}')
