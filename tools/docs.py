@@ -2,10 +2,11 @@
 """Offline docs pipeline for machines without Quarto (the real site is built by .github/workflows/deploy.yaml).
 
   python tools/docs.py readme   # regenerate README.md from nbs/index.ipynb
+  python tools/docs.py sidebar  # regenerate nbs/sidebar.yml (the site's grouped sidebar) from the notebook names
   python tools/docs.py check    # process notebooks into _proc/, check them, check README.md, render _docs/*.html
 
 `check` fails when a notebook was not processed, when an exported function or class has no rendered `show_doc`,
-when README.md is stale, or when a page could not be rendered.
+when README.md or nbs/sidebar.yml is stale, or when a page could not be rendered.
 """
 import sys, shutil, importlib, re
 from pathlib import Path
@@ -97,7 +98,35 @@ def render_html():
     if missing: sys.exit(f'docs: no HTML page for {missing}')
     return len(notebooks())
 
+# The sidebar's groups, in order: a notebook goes to the first group whose rule matches its path (relative to nbs/)
+SECTIONS = [
+    ('Tutorials', lambda f: f.parts[0] == 'tutorials'),
+    ('Data', lambda f: f.name.startswith('0') and '_data.' in f.name),
+    ('Models', lambda f: f.name[:2] in ('05', '06', '07', '08')),
+    ('Training', lambda f: f.name[:2] in ('00', '11', '14', '15', '30')),
+    ('Evaluation', lambda f: f.name[:2] in ('09', '10', '12', '13') or f.name.startswith('benchmarks')),
+    ('Methods', lambda f: f.name[:1] == '2' and '_methods.' in f.name),
+]
+
+def sidebar_text():
+    "nbs/sidebar.yml: the home page, then one section per group of `SECTIONS`; every notebook must find a group"
+    nbs = [f for f in notebooks() if str(f) != cfg.readme_nb]
+    lines = ['website:', '  sidebar:', '    contents:', f'      - {cfg.readme_nb}']
+    placed = set()
+    for title, rule in SECTIONS:
+        fs = [f for f in nbs if f not in placed and rule(f)]
+        if not fs: continue
+        placed.update(fs)
+        lines += [f'      - section: {title}', '        contents:'] + [f'          - {f.as_posix()}' for f in fs]
+    lost = [str(f) for f in nbs if f not in placed]
+    if lost: sys.exit(f'docs: no sidebar section for {lost}; add a rule to SECTIONS in tools/docs.py')
+    return '\n'.join(lines) + '\n'
+
 def main(cmd):
+    if cmd == 'sidebar':
+        (NBS/'sidebar.yml').write_text(sidebar_text()); print('docs: nbs/sidebar.yml written'); return
+    if not (NBS/'sidebar.yml').exists() or (NBS/'sidebar.yml').read_text() != sidebar_text():
+        sys.exit('docs: nbs/sidebar.yml is stale; regenerate it with `python tools/docs.py sidebar`')
     process()
     if cmd == 'readme':
         (ROOT/'README.md').write_text(readme_text()); print('docs: README.md written'); return
@@ -108,5 +137,5 @@ def main(cmd):
     print(f'docs: {n} notebooks processed, every exported symbol has a rendered show_doc, README.md is current, {n} pages in {HTML}')
 
 if __name__ == '__main__':
-    if len(sys.argv) != 2 or sys.argv[1] not in ('readme', 'check'): sys.exit(__doc__)
+    if len(sys.argv) != 2 or sys.argv[1] not in ('readme', 'sidebar', 'check'): sys.exit(__doc__)
     main(sys.argv[1])
