@@ -17,7 +17,7 @@ from .core import default_device, autocast, grad_scaler, get_logger, get_world_s
 # %% auto #0
 __all__ = ['param_groups', 'build_optimizer', 'lr_factor', 'build_scheduler', 'get_rng_state', 'set_rng_state', 'save_checkpoint',
            'load_checkpoint', 'CancelFit', 'Callback', 'StopAfter', 'Trainer', 'plot_history', 'TensorBoardCallback',
-           'init_distributed']
+           'init_distributed', 'trainer_overhead']
 
 # %% ../nbs/14_train.ipynb #e3b1b658
 def param_groups(
@@ -394,3 +394,32 @@ def init_distributed(
     if backend == 'nccl': torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
     torch.distributed.init_process_group(backend)
     return True
+
+# %% ../nbs/14_train.ipynb #74e87d53
+def trainer_overhead(
+    n:int=6, # Batches per timed run
+    bs:int=8, # Images per batch (3×128×64)
+    reps:int=3, # Timed runs of each loop; the fastest of each is compared
+) -> float: # Trainer time / bare-loop time (1.0 = no overhead)
+    "Time the same ResNet-18 CPU steps with a bare PyTorch loop and with `Trainer`, alternating them in one process"
+    import torchvision
+    torch.manual_seed(0)
+    data = [(torch.randn(bs, 3, 128, 64), torch.randint(0, 10, (bs,))) for _ in range(n)]
+    def fresh():
+        m = torchvision.models.resnet18(num_classes=10).to(memory_format=torch.channels_last)
+        return m, torch.optim.SGD(m.parameters(), lr=0.01)
+    def bare():
+        m, o = fresh(); m.train(); t = time.perf_counter()
+        for xb, yb in data:
+            xb = xb.contiguous(memory_format=torch.channels_last)
+            loss = nn.functional.cross_entropy(m(xb), yb); o.zero_grad(); loss.backward(); o.step()
+        return time.perf_counter() - t
+    def engine():
+        m, o = fresh()
+        tr = Trainer(m, data, lambda tr, b: nn.functional.cross_entropy(tr.model(b[0]), b[1]), o, epochs=1, device='cpu', amp='off',
+                     progress=False, logger=get_logger('bench', level=40))
+        t = time.perf_counter(); tr.fit(); return time.perf_counter() - t
+    bare(); engine()  # warm-up
+    tb, te = [], []
+    for _ in range(reps): tb.append(bare()); te.append(engine())
+    return min(te) / min(tb)

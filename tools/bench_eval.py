@@ -52,6 +52,7 @@ if __name__ == '__main__':
     p = argparse.ArgumentParser()
     p.add_argument('--scale', default='market', choices=SCALES); p.add_argument('--dim', type=int, default=2048)
     p.add_argument('--job'); p.add_argument('rest', nargs='*')
+    p.add_argument('--json', default=None, help='also write the results to this JSON file')
     a = p.parse_args()
     if a.job: job(a.job, *map(int, a.rest)); sys.exit()
     nq, ng, nids = SCALES[a.scale]
@@ -67,3 +68,5 @@ if __name__ == '__main__':
           f"x{res['evaluate_features']['secs']/min(res['gemm_numpy']['secs'], res['gemm_torch']['secs']):.2f} the GEMM floor")
     print(f"distmat -> metrics: x{res['argsort']['secs']/res['evaluate_rank']['secs']:.2f} faster than argsort alone")
     print('metrics:', {k: v for k, v in res['evaluate_features'].items() if k not in ('name', 'secs', 'peak_gib')})
+    if a.json:
+        with open(a.json, 'w') as f: json.dump(dict(scale=a.scale, nq=nq, ng=ng, nids=nids, dim=a.dim, labels=label, results=res), f, indent=1)

@@ -74,6 +74,7 @@ def main():
     p.add_argument('--child', default=None)
     p.add_argument('--skip-dense', action='store_true', help='do not run the dense reference (needs ~(Q+G)² × 30 bytes)')
     p.add_argument('--repeat', type=int, default=1, help='run every case but the dense reference this many times; keep the fastest')
+    p.add_argument('--json', default=None, help='also write the results to this JSON file')
     a = p.parse_args()
     S = SCALES[a.scale]
     if a.child: return child(a.child, **S)
@@ -98,5 +99,7 @@ def main():
     print(f"Jaccard: {r['jaccard']['s'] / r['gemm_n']['s']:.2f}x the time of the N² GEMM (target <= 1.5x)")
     print(f"neighbour pass: {r['knn_tiles']['s'] / r['gemm_n']['s']:.2f}x the N² GEMM; faiss exact search: "
           f"{r['knn_faiss']['s'] / r['gemm_n']['s']:.2f}x")
+    if a.json:
+        with open(a.json, 'w') as f: json.dump(dict(scale=a.scale, **S, repeat=a.repeat, labels=dict(cases), results=r), f, indent=1)
 
 if __name__ == '__main__': main()
