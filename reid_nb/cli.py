@@ -314,6 +314,7 @@ def reid_extract(
 # %% ../nbs/30_cli.ipynb #b4960a5f
 METHODS = {  # name -> (module, config dataclass, builder(cfg, dataset, run_dir=, device=, [source=], **trainer_kwargs) -> Trainer)
     'cluster_contrast': ('reid_nb.methods.cluster_contrast', 'ClusterContrastConfig', 'cc_trainer'),
+    'camera_aware': ('reid_nb.methods.camera_aware', 'CameraAwareConfig', 'camera_aware_trainer'),
 }
 
 def _convert(s:str, tp):
@@ -372,6 +373,10 @@ def _describe(trainer, cfg_name):
     n = sum(p.numel() for p in trainer.module.parameters())
     print(f"model: {n / 1e6:.2f} M parameters on {trainer.device}; {cfg_name} ready")
 
+def _needs_source(cfg, wants_source):
+    "A builder with a `source` argument needs one unless its config says the setting is not cross-domain"
+    return wants_source and getattr(cfg, 'cross_domain', True)
+
 def _dry_run(a, cfg, builder, wants_source):
     "Check the named datasets, then build on the tiny synthetic data and run two iterations"
     import tempfile
@@ -385,8 +390,15 @@ def _dry_run(a, cfg, builder, wants_source):
                                       f"the wiring is checked on synthetic data")
     with tempfile.TemporaryDirectory() as tmp:
         syn = lambda d, seed: get_dataset('synthetic', Path(tmp)/d, preset='tiny', seed=seed, workers=1, progress=False)
-        extra = dict(source=syn('source', 1)) if wants_source else {}
-        t = builder(cfg, syn('target', 0), run_dir=Path(tmp)/'run', device=a.device, evaluate=False, progress=False, cbs=[StopAfter(2)], **extra)
+        extra = dict(source=syn('source', 1)) if _needs_source(cfg, wants_source) else {}
+        build = lambda cfg: builder(cfg, syn('target', 0), run_dir=Path(tmp)/'run', device=a.device, evaluate=False, progress=False,
+                                    cbs=[StopAfter(2)], **extra)
+        try: t = build(cfg)
+        except FileNotFoundError as e:
+            if getattr(cfg, 'pretrained', None) is None: raise
+            print(f"dry run: the pretrained weights {cfg.pretrained!r} are not on this machine ({str(e).splitlines()[0][:200]}); "
+                  f"checking the wiring from random init")
+            t = build(dataclasses.replace(cfg, pretrained=None))
         _describe(t, type(cfg).__name__)
         t.fit()
         losses = ', '.join(f'{k} {v / max(t.iter_in_epoch, 1):.4g}' for k, v in t.epoch_sums.items())
@@ -413,8 +425,8 @@ def reid_train(
     if preset is not None and 'dataset' in hints: kw['dataset'] = preset
     try: cfg = cls.tiny(**kw) if a.tiny else cls(**kw)
     except (ValueError, TypeError) as e: p.error(str(e))
-    if a.source is not None and not wants_source: p.error(f'{a.method} trains on one dataset: --source does not apply')
-    if wants_source and a.source is None and not a.dry_run:
+    if a.source is not None and not _needs_source(cfg, wants_source): p.error(f'{a.method} trains on one dataset here: --source does not apply')
+    if _needs_source(cfg, wants_source) and a.source is None and not a.dry_run:
         p.error(f'{a.method} adapts from a labelled source to an unlabelled target: give --source NAME (and --dataset TARGET)')
     print(json.dumps(dataclasses.asdict(cfg), indent=1, default=str))
     if a.dry_run: return _dry_run(a, cfg, builder, wants_source)
@@ -422,7 +434,7 @@ def reid_train(
     ds = get_dataset(a.dataset, a.root)
     print(ds.summary())
     extra = {}
-    if wants_source:
+    if _needs_source(cfg, wants_source):
         extra['source'] = get_dataset(a.source, a.source_root or a.root)
         print(extra['source'].summary())
     run_dir = a.run_dir or f"runs/{a.method}-{a.dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
