@@ -11,9 +11,9 @@ from fastcore.script import call_parse
 from .core import default_device, env_info, amp_dtype
 
 # %% auto #0
-__all__ = ['DEMO_STEPS', 'DEMO_MODES', 'FIG_NAMES', 'METHODS', 'demo_plan', 'demo_configs', 'demo_datasets', 'write_report',
-           'run_demo', 'reid_demo', 'reid_synth', 'reid_doctor', 'load_model', 'reid_eval', 'reid_extract',
-           'method_parts', 'train_parser', 'reid_train']
+__all__ = ['DEMO_STEPS', 'METHODS', 'DEMO_MODES', 'FIG_NAMES', 'demo_plan', 'reid_synth', 'reid_doctor', 'load_model',
+           'reid_eval', 'reid_extract', 'method_parts', 'train_parser', 'reid_train', 'demo_configs', 'demo_datasets',
+           'write_report', 'run_demo', 'reid_demo']
 
 # %% ../nbs/30_cli.ipynb #26bd0046
 DEMO_STEPS = [
@@ -31,169 +31,6 @@ def demo_plan() -> list[tuple[str, str, bool]]: # (module, step, ready) for each
         try: return importlib.util.find_spec(m) is not None
         except ModuleNotFoundError: return False
     return [(m, s, ready(m)) for m, s in DEMO_STEPS]
-
-# %% ../nbs/30_cli.ipynb #5c1cc2ba
-DEMO_MODES = {  # data and schedules of the synthetic demo: 'full' (< 10 min on 2 CPU cores) and 'quick' (< 2 min)
-    'full':  dict(data=dict(n_train_ids=60, n_test_ids=40), size=(128, 64),
-                  baseline=dict(epochs=30), cluster_contrast=dict(epochs=6, iters=15, batch_size=64, num_instances=8, k1=20, k2=6)),
-    'quick': dict(data=dict(n_train_ids=16, n_test_ids=12, n_cams=4, imgs_per_cam=3, n_distractors=20, n_junk=10), size=(64, 32),
-                  baseline=dict(epochs=8), cluster_contrast=dict(epochs=2, iters=4, batch_size=32, num_instances=4, k1=10, k2=4)),
-}
-
-def demo_configs(
-    mode:str|None, # 'full' or 'quick' for the synthetic demo; None: the paper settings for `dataset`
-    dataset:str='synthetic', # Dataset name (picks the methods' dataset presets on real data)
-) -> dict: # method name -> its config
-    "The configurations of the baseline and Cluster Contrast that the demo trains"
-    cfgs = {}
-    for name in ('baseline', 'cluster_contrast'):
-        _, cls, _, _ = method_parts(name)
-        if mode is None:
-            fields = {f.name for f in dataclasses.fields(cls)}
-            cfgs[name] = cls(dataset=dataset) if 'dataset' in fields else cls()
-        else:
-            h, w = DEMO_MODES[mode]['size']
-            cfgs[name] = cls.tiny(height=h, width=w, **DEMO_MODES[mode][name])
-    return cfgs
-
-def demo_datasets(
-    mode:str|None, # 'full' or 'quick' (synthetic), None for real data
-    dataset:str='synthetic', # Target dataset name
-    root:str|Path|None=None, # Its folder (synthetic: the cache folder, default ~/.cache/reid_nb/synthetic-demo)
-    source:str|None=None, # Source dataset name (synthetic: a second seed, automatically)
-    source_root:str|Path|None=None, # Its folder (default: `root`)
-    progress:bool=True, # Progress bars of the generator
-) -> tuple: # (target ReidDataset, source ReidDataset or None)
-    "The demo's target dataset and the labelled source domain that Cluster Contrast starts from"
-    from reid_nb.data.datasets import get_dataset
-    if dataset != 'synthetic': return get_dataset(dataset, root), (get_dataset(source, source_root or root) if source else None)
-    root = Path(root) if root is not None else Path.home()/'.cache'/'reid_nb'/'synthetic-demo'
-    kw = dict(DEMO_MODES[mode or 'full']['data'], progress=progress)
-    return (get_dataset('synthetic', root/f'{mode}-seed0', seed=0, **kw), get_dataset('synthetic', root/f'{mode}-seed1', seed=1, **kw))
-
-# %% ../nbs/30_cli.ipynb #38db3412
-def _report_row(name, what, rep, secs):
-    s = rep.summary()
-    return dict(model=name, training=what, R1=s['R1'], R5=s['R5'], R10=s['R10'], mAP=s['mAP'], mINP=s['mINP'],
-                R1_rr=s.get('R1_rr', float('nan')), mAP_rr=s.get('mAP_rr', float('nan')), train_min=round(secs / 60, 2))
-
-FIG_NAMES = {'ranked lists': 'ranked_list', 'embedding (t-SNE)': 'embedding', 'training curves': 'curves'}
-
-def _figures(out, name, rep, ds, history=None):
-    "Save the ranked lists, the embedding plot and (when trained) the curves of one model"
-    import matplotlib; matplotlib.use('Agg')
-    from reid_nb.viz import plot_ranked_list, plot_embedding
-    from reid_nb.metrics import compute_distance
-    from reid_nb.train import plot_history
-    figs = {}
-    d = compute_distance(rep.qf, rep.gf).numpy()
-    figs['ranked lists'] = plot_ranked_list(ds.query, ds.gallery, d, qids=range(0, len(ds.query), max(1, len(ds.query) // 4)))
-    feats = torch.cat([rep.qf, rep.gf]); pids = torch.cat([torch.as_tensor(rep.q[0]), torch.as_tensor(rep.g[0])])
-    keep = pids > 0
-    figs['embedding (t-SNE)'] = plot_embedding(feats[keep], pids[keep], torch.cat([torch.as_tensor(rep.q[1]), torch.as_tensor(rep.g[1])])[keep], max_ids=12)
-    if history: figs['training curves'] = plot_history(history)
-    paths = {}
-    for k, f in figs.items():
-        p = out/f"{name}_{FIG_NAMES[k]}.png"
-        f.savefig(p, dpi=90, bbox_inches='tight'); paths[k] = p.name
-        import matplotlib.pyplot as plt; plt.close(f)
-    return paths
-
-def write_report(
-    out:Path, # The report folder
-    rows:list[dict], # Metric rows (one per model)
-    figures:dict, # model -> {figure title: file name}
-    header:str='', # Text above the table
-) -> str: # The markdown table
-    "Write metrics.csv, metrics.md and README.md into `out`"
-    import csv
-    with open(out/'metrics.csv', 'w', newline='') as f:
-        w = csv.DictWriter(f, list(rows[0])); w.writeheader(); w.writerows(rows)
-    cols = list(rows[0])
-    fmt = lambda v: f'{v:.2f}' if isinstance(v, float) else str(v)
-    table = '\n'.join(['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)] + ['| ' + ' | '.join(fmt(r[c]) for c in cols) + ' |' for r in rows])
-    (out/'metrics.md').write_text(table + '\n')
-    figs = '\n'.join(f'- {m}: ' + ', '.join(f'[{t}]({p})' for t, p in fs.items()) for m, fs in figures.items())
-    (out/'README.md').write_text(f"# reid_demo report\n\n{header}\n\n{table}\n\nR1/R5/R10/mAP/mINP in percent; `_rr`: after k-reciprocal re-ranking; "
-                                 f"train_min: training minutes.\n\n## Figures\n\n{figs}\n\nRun records (config, history, checkpoints): `runs/`.\n")
-    return table
-
-# %% ../nbs/30_cli.ipynb #9a0feb6d
-def run_demo(
-    out:str|Path='reid_demo_report', # Report folder
-    quick:bool=False, # Smaller data and schedules (a smoke test under two minutes on CPU)
-    dataset:str='synthetic', # 'synthetic' (generated, cached) or a registered real dataset at the paper settings
-    root:str|Path|None=None, # Dataset folder (synthetic: the cache folder)
-    source:str|None=None, # Real data: a labelled source dataset to start Cluster Contrast from (default: ImageNet weights)
-    source_root:str|Path|None=None, # Its folder (default: `root`)
-    device=None, # See `default_device`
-    progress:bool|None=None, # Progress bars (default: when stderr is a terminal)
-) -> list[dict]: # The metric rows of the report
-    "Generate or load the data, train the baseline and Cluster Contrast, evaluate with and without re-ranking, write the report"
-    from reid_nb.core import seed_everything
-    from reid_nb.data.transforms import build_test_transform
-    from reid_nb.evaluate import Evaluator
-    from reid_nb.methods.cluster_contrast import cc_model
-    out = Path(out); (out/'runs').mkdir(parents=True, exist_ok=True)
-    dev = default_device(device)
-    mode = ('quick' if quick else 'full') if dataset == 'synthetic' else None
-    cfgs = demo_configs(mode, dataset)
-    tgt, src = demo_datasets(mode, dataset, root, source, source_root, progress=progress is not False)
-    cb, cc = cfgs['baseline'], cfgs['cluster_contrast']
-    ev = Evaluator(tgt.query, tgt.gallery, transform=build_test_transform((cb.height, cb.width)), rerank=True, device=dev,
-                   batch_size=128, num_workers=getattr(cb, 'num_workers', None))
-    rows, figures = [], {}
-    def record(name, what, model, secs=0., history=None):
-        rep = ev(model)
-        rows.append(_report_row(name, what, rep, secs)); figures[name] = _figures(out, name, rep, tgt, history)
-        print(f"{name:<22} R1 {rows[-1]['R1']:6.2f}  mAP {rows[-1]['mAP']:6.2f}  (re-ranked: R1 {rows[-1]['R1_rr']:6.2f}  mAP {rows[-1]['mAP_rr']:6.2f})")
-    def train(name, cfg, ds, **kw):
-        _, _, builder, _ = method_parts(name.split('@')[0])
-        t0, run_dir = time.time(), out/'runs'/name.replace('@', '-')
-        cfg.eval_every = max(1, cfg.epochs // 3)              # a few points of mAP on the curves
-        t = builder(cfg, ds, run_dir=run_dir, device=dev, evaluate=True, progress=progress, **kw)
-        t.fit()
-        torch.save(t.module.state_dict(), run_dir/'model.pth')  # the weights; the resumable checkpoint is not kept
-        for f in ('last.pth', 'best.pth'): (run_dir/f).unlink(missing_ok=True)
-        return t, time.time() - t0
-    seed_everything(0)
-    record('untrained', 'none (random init)', cc_model(cc).to(dev))
-    t, secs = train('baseline', cb, tgt)
-    record('baseline', 'supervised, target labels', t.module, secs, t.history)
-    start = None
-    if src is not None:
-        ts, secs = train('baseline@source', cb, src)
-        record('source_only', f'supervised on the source ({src.name}), no target training', ts.module, secs, ts.history)
-        start = cc_model(cc)
-        missing, unexpected = start.load_state_dict(ts.module.state_dict(), strict=False)
-        if missing: raise RuntimeError(f"run_demo: the baseline's weights lack {missing[:3]} of the Cluster Contrast model")
-    t, secs = train('cluster_contrast', cc, tgt, model=start)
-    record('cluster_contrast', 'unsupervised on the target' + (', from source_only' if start is not None else ''), t.module, secs, t.history)
-    head = (f"Dataset: {tgt.name} ({len(tgt.train)} training, {len(tgt.query)} query, {len(tgt.gallery)} gallery images)"
-            + (f"; source domain: {src.name}" if src is not None else '') + f"; device: {dev}; mode: {mode or 'paper settings'}.")
-    print(write_report(out, rows, figures, head))
-    print(f'report: {out.resolve()}')
-    return rows
-
-# %% ../nbs/30_cli.ipynb #89b9641b
-@call_parse
-def reid_demo(
-    out:str='reid_demo_report', # Report folder
-    quick:bool=False, # Smaller data and schedules: the whole pipeline in under two minutes on CPU
-    dataset:str='synthetic', # 'synthetic' or a real dataset (e.g. market1501) at the paper settings
-    root:str=None, # Dataset folder (synthetic: the cache folder)
-    source:str=None, # Real data: a labelled source dataset for Cluster Contrast's start
-    device:str=None, # Device to run on: 'cuda', 'cpu', 'mps' (default: the best available)
-    plan:bool=False, # Only show the environment and the steps
-):
-    "The reid_nb demo: synthetic data, the supervised baseline and Cluster Contrast, evaluation and a report folder"
-    dev = default_device(device)
-    info = env_info(dev)
-    print(f"reid_nb {info['reid_nb']} | python {info['python']} | torch {info['torch']} | torchvision {info['torchvision']} | faiss {info['faiss']}")
-    print(f"device: {dev}{' (' + ', '.join(info['gpus']) + ')' if info['gpus'] else ''} | mixed precision: {amp_dtype(dev, 'auto')}")
-    for i, (_, step, ok) in enumerate(demo_plan(), 1): print(f"  {i}. {step}" + ('' if ok else ' [module missing]'))
-    if plan: return
-    run_demo(out, quick=quick, dataset=dataset, root=root, source=source, device=dev)
 
 # %% ../nbs/30_cli.ipynb #e23ae6d1
 @call_parse
@@ -313,6 +150,8 @@ def reid_extract(
 
 # %% ../nbs/30_cli.ipynb #b4960a5f
 METHODS = {  # name -> (module, config dataclass, builder(cfg, dataset, run_dir=, device=, [source=], **trainer_kwargs) -> Trainer)
+    'verif': ('reid_nb.methods.verif', 'VerifConfig', 'verif_trainer'),
+    'baseline': ('reid_nb.methods.baseline', 'BaselineConfig', 'baseline_trainer'),
     'cluster_contrast': ('reid_nb.methods.cluster_contrast', 'ClusterContrastConfig', 'cc_trainer'),
     'camera_aware': ('reid_nb.methods.camera_aware', 'CameraAwareConfig', 'camera_aware_trainer'),
 }
@@ -442,3 +281,174 @@ def reid_train(
     _describe(trainer, cls.__name__)
     trainer.fit(resume=a.resume)
     print(f'run folder: {run_dir}')
+
+# %% ../nbs/30_cli.ipynb #5c1cc2ba
+DEMO_MODES = {  # data and schedules of the synthetic demo: 'full' (< 10 min on 2 CPU cores) and 'quick' (< 2 min)
+    # from random init, small inputs: lr 1e-3 without warm-up (warm-up protects ImageNet weights; there are none to protect)
+    'full':  dict(data=dict(), size=(64, 32),
+                  baseline=dict(lr=1e-3, warmup=0, epochs=4, milestones=(3,), iters=None),
+                  cluster_contrast=dict(epochs=5, iters=20, batch_size=64, num_instances=4, k1=20, k2=6)),
+    'quick': dict(data=dict(n_train_ids=24, n_test_ids=16, n_cams=4, imgs_per_cam=3, n_distractors=20, n_junk=10), size=(64, 32),
+                  baseline=dict(lr=1e-3, warmup=0, epochs=3, milestones=(100,), iters=None),
+                  cluster_contrast=dict(epochs=2, iters=5, batch_size=32, num_instances=4, k1=10, k2=4)),
+}
+
+def demo_configs(
+    mode:str|None, # 'full' or 'quick' for the synthetic demo; None: the paper settings for `dataset`
+    dataset:str='synthetic', # Dataset name (picks the methods' dataset presets on real data)
+) -> dict: # method name -> its config
+    "The configurations of the baseline and Cluster Contrast that the demo trains"
+    cfgs = {}
+    for name in ('baseline', 'cluster_contrast'):
+        _, cls, _, _ = method_parts(name)
+        if mode is None:
+            fields = {f.name for f in dataclasses.fields(cls)}
+            kw = dict(dataset=dataset) if 'dataset' in fields else {}
+            cfgs[name] = cls(pretrained='IMAGENET1K_V1', **kw)      # the papers start from ImageNet weights
+        else:
+            h, w = DEMO_MODES[mode]['size']
+            cfgs[name] = cls.tiny(height=h, width=w, **DEMO_MODES[mode][name])
+    return cfgs
+
+def demo_datasets(
+    mode:str|None, # 'full' or 'quick' (synthetic), None for real data
+    dataset:str='synthetic', # Target dataset name
+    root:str|Path|None=None, # Its folder (synthetic: the cache folder, default ~/.cache/reid_nb/synthetic-demo)
+    source:str|None=None, # Source dataset name (synthetic: a second seed, automatically)
+    source_root:str|Path|None=None, # Its folder (default: `root`)
+    progress:bool=True, # Progress bars of the generator
+) -> tuple: # (target ReidDataset, source ReidDataset or None)
+    "The demo's target dataset and the labelled source domain that Cluster Contrast starts from"
+    from reid_nb.data.datasets import get_dataset
+    if dataset != 'synthetic': return get_dataset(dataset, root), (get_dataset(source, source_root or root) if source else None)
+    root = Path(root) if root is not None else Path.home()/'.cache'/'reid_nb'/'synthetic-demo'
+    from reid_nb.data.synthetic import make_synthetic_reid
+    def syn(seed):   # make_synthetic_reid reuses a folder only when it holds exactly these parameters
+        d = root/f'{mode}-seed{seed}'
+        make_synthetic_reid(d, seed=seed, structure=False, progress=progress, **DEMO_MODES[mode or 'full']['data'])
+        return get_dataset('synthetic', d)
+    return syn(0), syn(1)
+
+# %% ../nbs/30_cli.ipynb #38db3412
+def _report_row(name, what, rep, secs):
+    s = rep.summary()
+    return dict(model=name, training=what, R1=s['R1'], R5=s['R5'], R10=s['R10'], mAP=s['mAP'], mINP=s['mINP'],
+                R1_rr=s.get('R1_rr', float('nan')), mAP_rr=s.get('mAP_rr', float('nan')), train_min=round(secs / 60, 2))
+
+FIG_NAMES = {'ranked lists': 'ranked_list', 'embedding (t-SNE)': 'embedding', 'training curves': 'curves'}
+
+def _figures(out, name, rep, ds, history=None):
+    "Save the ranked lists, the embedding plot and (when trained) the curves of one model"
+    import matplotlib; matplotlib.use('Agg')
+    from reid_nb.viz import plot_ranked_list, plot_embedding
+    from reid_nb.metrics import compute_distance
+    from reid_nb.train import plot_history
+    figs = {}
+    d = compute_distance(rep.qf, rep.gf).numpy()
+    figs['ranked lists'] = plot_ranked_list(ds.query, ds.gallery, d, qids=range(0, len(ds.query), max(1, len(ds.query) // 4)))
+    feats = torch.cat([rep.qf, rep.gf]); pids = torch.cat([torch.as_tensor(rep.q[0]), torch.as_tensor(rep.g[0])])
+    keep = pids > 0
+    figs['embedding (t-SNE)'] = plot_embedding(feats[keep], pids[keep], torch.cat([torch.as_tensor(rep.q[1]), torch.as_tensor(rep.g[1])])[keep], max_ids=12)
+    if history: figs['training curves'] = plot_history(history)
+    paths = {}
+    for k, f in figs.items():
+        p = out/f"{name}_{FIG_NAMES[k]}.png"
+        f.savefig(p, dpi=90, bbox_inches='tight'); paths[k] = p.name
+        import matplotlib.pyplot as plt; plt.close(f)
+    return paths
+
+def write_report(
+    out:Path, # The report folder
+    rows:list[dict], # Metric rows (one per model)
+    figures:dict, # model -> {figure title: file name}
+    header:str='', # Text above the table
+) -> str: # The markdown table
+    "Write metrics.csv, metrics.md and README.md into `out`"
+    import csv
+    with open(out/'metrics.csv', 'w', newline='') as f:
+        w = csv.DictWriter(f, list(rows[0])); w.writeheader(); w.writerows(rows)
+    cols = list(rows[0])
+    fmt = lambda v: f'{v:.2f}' if isinstance(v, float) else str(v)
+    table = '\n'.join(['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)] + ['| ' + ' | '.join(fmt(r[c]) for c in cols) + ' |' for r in rows])
+    (out/'metrics.md').write_text(table + '\n')
+    figs = '\n'.join(f'- {m}: ' + ', '.join(f'[{t}]({p})' for t, p in fs.items()) for m, fs in figures.items())
+    (out/'README.md').write_text(f"# reid_demo report\n\n{header}\n\n{table}\n\nR1/R5/R10/mAP/mINP in percent; `_rr`: after k-reciprocal re-ranking; "
+                                 f"train_min: training minutes.\n\n## Figures\n\n{figs}\n\nRun records (config, history, checkpoints): `runs/`.\n")
+    return table
+
+# %% ../nbs/30_cli.ipynb #9a0feb6d
+def run_demo(
+    out:str|Path='reid_demo_report', # Report folder
+    quick:bool=False, # Smaller data and schedules (a smoke test under two minutes on CPU)
+    dataset:str='synthetic', # 'synthetic' (generated, cached) or a registered real dataset at the paper settings
+    root:str|Path|None=None, # Dataset folder (synthetic: the cache folder)
+    source:str|None=None, # Real data: a labelled source dataset to start Cluster Contrast from (default: ImageNet weights)
+    source_root:str|Path|None=None, # Its folder (default: `root`)
+    device=None, # See `default_device`
+    progress:bool|None=None, # Progress bars (default: when stderr is a terminal)
+) -> list[dict]: # The metric rows of the report
+    "Generate or load the data, train the baseline and Cluster Contrast, evaluate with and without re-ranking, write the report"
+    from reid_nb.core import seed_everything
+    from reid_nb.data.transforms import build_test_transform
+    from reid_nb.evaluate import Evaluator
+    from reid_nb.methods.cluster_contrast import cc_model
+    out = Path(out); (out/'runs').mkdir(parents=True, exist_ok=True)
+    dev = default_device(device)
+    mode = ('quick' if quick else 'full') if dataset == 'synthetic' else None
+    cfgs = demo_configs(mode, dataset)
+    tgt, src = demo_datasets(mode, dataset, root, source, source_root, progress=progress is not False)
+    cb, cc = cfgs['baseline'], cfgs['cluster_contrast']
+    ev = Evaluator(tgt.query, tgt.gallery, transform=build_test_transform((cb.height, cb.width)), rerank=True, device=dev,
+                   batch_size=128, num_workers=getattr(cb, 'num_workers', None))
+    rows, figures = [], {}
+    def record(name, what, model, secs=0., history=None):
+        rep = ev(model)
+        rows.append(_report_row(name, what, rep, secs)); figures[name] = _figures(out, name, rep, tgt, history)
+        print(f"{name:<22} R1 {rows[-1]['R1']:6.2f}  mAP {rows[-1]['mAP']:6.2f}  (re-ranked: R1 {rows[-1]['R1_rr']:6.2f}  mAP {rows[-1]['mAP_rr']:6.2f})")
+    def train(name, cfg, ds, **kw):
+        _, _, builder, _ = method_parts(name.split('@')[0])
+        t0, run_dir = time.time(), out/'runs'/name.replace('@', '-')
+        cfg.eval_every = max(1, cfg.epochs // 3)              # a few points of mAP on the curves
+        t = builder(cfg, ds, run_dir=run_dir, device=dev, evaluate=True, progress=progress, **kw)
+        t.fit()
+        torch.save(t.module.state_dict(), run_dir/'model.pth')  # the weights; the resumable checkpoint is not kept
+        for f in ('last.pth', 'best.pth'): (run_dir/f).unlink(missing_ok=True)
+        return t, time.time() - t0
+    seed_everything(0)
+    record('untrained', 'none (random init)', cc_model(cc).to(dev))
+    t, secs = train('baseline', cb, tgt)
+    record('baseline', 'supervised, target labels', t.module, secs, t.history)
+    start = None
+    if src is not None:
+        ts, secs = train('baseline@source', cb, src)
+        record('source_only', f'supervised on the source ({src.name}), no target training', ts.module, secs, ts.history)
+        start = cc_model(cc)
+        missing, unexpected = start.load_state_dict(ts.module.state_dict(), strict=False)
+        if missing: raise RuntimeError(f"run_demo: the baseline's weights lack {missing[:3]} of the Cluster Contrast model")
+    t, secs = train('cluster_contrast', cc, tgt, model=start)
+    record('cluster_contrast', 'unsupervised on the target' + (', from source_only' if start is not None else ''), t.module, secs, t.history)
+    head = (f"Dataset: {tgt.name} ({len(tgt.train)} training, {len(tgt.query)} query, {len(tgt.gallery)} gallery images)"
+            + (f"; source domain: {src.name}" if src is not None else '') + f"; device: {dev}; mode: {mode or 'paper settings'}.")
+    print(write_report(out, rows, figures, head))
+    print(f'report: {out.resolve()}')
+    return rows
+
+# %% ../nbs/30_cli.ipynb #89b9641b
+@call_parse
+def reid_demo(
+    out:str='reid_demo_report', # Report folder
+    quick:bool=False, # Smaller data and schedules: the whole pipeline in under two minutes on CPU
+    dataset:str='synthetic', # 'synthetic' or a real dataset (e.g. market1501) at the paper settings
+    root:str=None, # Dataset folder (synthetic: the cache folder)
+    source:str=None, # Real data: a labelled source dataset for Cluster Contrast's start
+    device:str=None, # Device to run on: 'cuda', 'cpu', 'mps' (default: the best available)
+    plan:bool=False, # Only show the environment and the steps
+):
+    "The reid_nb demo: synthetic data, the supervised baseline and Cluster Contrast, evaluation and a report folder"
+    dev = default_device(device)
+    info = env_info(dev)
+    print(f"reid_nb {info['reid_nb']} | python {info['python']} | torch {info['torch']} | torchvision {info['torchvision']} | faiss {info['faiss']}")
+    print(f"device: {dev}{' (' + ', '.join(info['gpus']) + ')' if info['gpus'] else ''} | mixed precision: {amp_dtype(dev, 'auto')}")
+    for i, (_, step, ok) in enumerate(demo_plan(), 1): print(f"  {i}. {step}" + ('' if ok else ' [module missing]'))
+    if plan: return
+    run_demo(out, quick=quick, dataset=dataset, root=root, source=source, device=dev)

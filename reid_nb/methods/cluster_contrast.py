@@ -55,6 +55,7 @@ class ClusterContrastConfig:
     last_stride:int=1 # Stride of layer4
     height:int|None=None # Input height (None: from the preset)
     width:int|None=None # Input width (None: from the preset)
+    pad:int=10 # Padding before the random crop, in pixels (the code's 10 at 256×128; scale it down with the input)
     lr:float=3.5e-4 # Adam learning rate
     weight_decay:float=5e-4 # Adam weight decay
     step_size:int=20 # StepLR period in epochs
@@ -91,7 +92,7 @@ class ClusterContrastConfig:
         if self.width is None: self.width = p['size'][1]
         for k in ('lr', 'temp', 'eps'):
             if not getattr(self, k) > 0: raise ValueError(f"ClusterContrastConfig: {k} must be > 0, got {getattr(self, k)}")
-        for k in ('weight_decay',):
+        for k in ('weight_decay', 'pad'):
             if getattr(self, k) < 0: raise ValueError(f"ClusterContrastConfig: {k} must be >= 0, got {getattr(self, k)}")
         for k in ('epochs', 'iters', 'batch_size', 'num_instances', 'min_samples', 'k1', 'k2', 'step_size', 'eval_every', 'height', 'width'):
             if int(getattr(self, k)) < 1: raise ValueError(f"ClusterContrastConfig: {k} must be >= 1, got {getattr(self, k)}")
@@ -107,7 +108,7 @@ class ClusterContrastConfig:
     @classmethod
     def tiny(cls, **kwargs) -> ClusterContrastConfig: # A config small enough for a CPU test run
         "A seconds-long CPU setting on the tiny synthetic dataset: ResNet-18, 64×32 inputs, few epochs and iterations"
-        d = dict(dataset='synthetic', backbone='resnet18', pooling='avg', height=64, width=32, epochs=3, iters=4, batch_size=8,
+        d = dict(dataset='synthetic', backbone='resnet18', pooling='avg', height=64, width=32, pad=3, epochs=3, iters=4, batch_size=8,
                  num_instances=4, k1=6, k2=3, eps=0.6, step_size=20, eval_every=1, test_batch_size=64, num_workers=0, amp='off')
         return cls(**{**d, **kwargs})
 
@@ -169,7 +170,7 @@ class ClusterContrast(Callback):
     ):
         self.cfg, self.records = cfg, list(train_records)
         size = (cfg.height, cfg.width)
-        self.train_transform = train_transform or build_train_transform(size, **TRAIN_PRESETS['cluster_contrast'])
+        self.train_transform = train_transform or build_train_transform(size, **{**TRAIN_PRESETS['cluster_contrast'], 'pad': cfg.pad})
         self.extract_loader = extract_loader if extract_loader is not None else build_loaders(
             test=self.records, test_transform=build_test_transform(size), batch_size=cfg.test_batch_size, num_workers=cfg.num_workers)[1]
         self.labels, self.memory, self.stats = None, None, []
