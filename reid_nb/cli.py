@@ -153,6 +153,8 @@ METHODS = {  # name -> (module, config dataclass, builder(cfg, dataset, run_dir=
     'verif': ('reid_nb.methods.verif', 'VerifConfig', 'verif_trainer'),
     'baseline': ('reid_nb.methods.baseline', 'BaselineConfig', 'baseline_trainer'),
     'cluster_contrast': ('reid_nb.methods.cluster_contrast', 'ClusterContrastConfig', 'cc_trainer'),
+    'paul_pretrain': ('reid_nb.methods.paul', 'PaulPretrainConfig', 'paul_pretrain_trainer'),
+    'paul': ('reid_nb.methods.paul', 'PaulConfig', 'paul_trainer'),
     'camera_aware': ('reid_nb.methods.camera_aware', 'CameraAwareConfig', 'camera_aware_trainer'),
 }
 
