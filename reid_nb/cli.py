@@ -156,6 +156,7 @@ METHODS = {  # name -> (module, config dataclass, builder(cfg, dataset, run_dir=
     'paul_pretrain': ('reid_nb.methods.paul', 'PaulPretrainConfig', 'paul_pretrain_trainer'),
     'paul': ('reid_nb.methods.paul', 'PaulConfig', 'paul_trainer'),
     'camera_aware': ('reid_nb.methods.camera_aware', 'CameraAwareConfig', 'camera_aware_trainer'),
+    'gcl': ('reid_nb.methods.gcl', 'GCLConfig', 'gcl_trainer'),
 }
 
 def _convert(s:str, tp):
@@ -286,13 +287,14 @@ def reid_train(
 
 # %% ../nbs/30_cli.ipynb #5c1cc2ba
 DEMO_MODES = {  # data and schedules of the synthetic demo: 'full' (< 10 min on 2 CPU cores) and 'quick' (< 2 min)
-    # from random init, small inputs: lr 1e-3 without warm-up (warm-up protects ImageNet weights; there are none to protect)
+    # from random init, small inputs: lr 1e-3 without warm-up (warm-up protects ImageNet weights; there are none to protect);
+    # Cluster Contrast starts from a model of another domain that still sees cameras: camera-normalised clustering, the v1 eps 0.4
     'full':  dict(data=dict(), size=(64, 32),
                   baseline=dict(lr=1e-3, warmup=0, epochs=4, milestones=(3,), iters=None),
-                  cluster_contrast=dict(epochs=5, iters=20, batch_size=64, num_instances=4, k1=20, k2=6)),
+                  cluster_contrast=dict(epochs=5, iters=20, batch_size=64, num_instances=4, k1=20, k2=6, eps=0.4, cam_norm=True)),
     'quick': dict(data=dict(n_train_ids=24, n_test_ids=16, n_cams=4, imgs_per_cam=3, n_distractors=20, n_junk=10), size=(64, 32),
                   baseline=dict(lr=1e-3, warmup=0, epochs=3, milestones=(100,), iters=None),
-                  cluster_contrast=dict(epochs=2, iters=5, batch_size=32, num_instances=4, k1=10, k2=4)),
+                  cluster_contrast=dict(epochs=2, iters=5, batch_size=32, num_instances=4, k1=10, k2=4, eps=0.4, cam_norm=True)),
 }
 
 def demo_configs(

@@ -12,7 +12,7 @@ from sklearn.metrics import adjusted_rand_score
 from .rerank import jaccard_distance
 
 # %% auto #0
-__all__ = ['eps_from_rho', 'dbscan_cluster', 'cluster_centroids', 'cluster_stats', 'pseudo_labels']
+__all__ = ['eps_from_rho', 'dbscan_cluster', 'cluster_centroids', 'cluster_stats', 'camera_normalize', 'pseudo_labels']
 
 # %% ../nbs/11_cluster.ipynb #a7e51a86
 def eps_from_rho(
@@ -95,6 +95,18 @@ def cluster_stats(
         else: s['purity'], s['ari'] = 0., 0.
         s['n_true'] = len(np.unique(t))
     return s
+
+# %% ../nbs/11_cluster.ipynb #3ed25dea
+def camera_normalize(
+    feats, # (N, D) features (numpy or torch)
+    camids, # (N,) camera of each feature
+) -> np.ndarray: # (N, D) float32: each camera's mean subtracted, then L2-normalised
+    "Remove each camera's mean feature and re-normalise, so clustering sees less of the camera"
+    f = np.array(feats.cpu() if isinstance(feats, torch.Tensor) else feats, dtype=np.float32, copy=True)
+    c = np.asarray(camids.cpu() if isinstance(camids, torch.Tensor) else camids)
+    if len(c) != len(f): raise ValueError(f"camera_normalize: {len(f)} features but {len(c)} camera ids")
+    for k in np.unique(c): f[c == k] -= f[c == k].mean(0)
+    return f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12)
 
 # %% ../nbs/11_cluster.ipynb #9b34f896
 def pseudo_labels(

@@ -23,7 +23,7 @@ from ..data.samplers import RandomMultipleGallerySampler, build_loaders, make_lo
 from ..models.backbones import BACKBONES
 from ..models.heads import build_model
 from ..memory import ClusterMemory
-from ..cluster import pseudo_labels, cluster_stats, cluster_centroids
+from ..cluster import pseudo_labels, cluster_stats, cluster_centroids, camera_normalize
 from ..evaluate import extract_features, Evaluator
 from ..train import Trainer, Callback, build_optimizer, build_scheduler, param_groups
 
@@ -49,6 +49,7 @@ class ClusterContrastConfig:
     min_samples:int=4 # DBSCAN core-point neighbourhood size
     k1:int=30 # Jaccard distance: k-reciprocal neighbourhood size
     k2:int=6 # Jaccard distance: query-expansion size
+    cam_norm:bool=False # Cluster camera-normalised features (`reid_nb.cluster.camera_normalize`): an option beyond the paper, for a start that still sees cameras
     backbone:str='resnet50' # A key of `reid_nb.models.backbones.BACKBONES` (or 'resnet_ibn50a')
     pretrained:str|None=None # ImageNet weights (name or path), see `load_pretrained`; None: random init
     pooling:str='gem' # 'gem' (the code's default) or 'avg' (the paper's tables)
@@ -180,7 +181,8 @@ class ClusterContrast(Callback):
         t = self.trainer
         feats, true, cams = train_features(t.module, self.extract_loader, t.device, t.amp)
         c = self.cfg
-        labels = pseudo_labels(feats.numpy(), k1=min(c.k1, len(feats) - 1), k2=min(c.k2, c.k1, len(feats) - 1), eps=c.eps,
+        x = camera_normalize(feats, cams) if c.cam_norm else feats.numpy()
+        labels = pseudo_labels(x, k1=min(c.k1, len(feats) - 1), k2=min(c.k2, c.k1, len(feats) - 1), eps=c.eps,
                                min_samples=c.min_samples, rho=c.rho)
         self._feats, self._true, self._cams = feats, true, cams
         return labels
