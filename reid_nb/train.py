@@ -362,7 +362,7 @@ def plot_history(
         xs = [(r['epoch'], r[k]) for r in history if k in r]
         if xs: b.plot(*zip(*xs), marker='o', label=k)
     b.set(xlabel='epoch', title='metrics'); b.legend() if b.lines else b.set_axis_off()
-    fig.tight_layout()
+    fig.tight_layout(); plt.close(fig)   # returned, not drawn twice in notebooks
     return fig
 
 # %% ../nbs/14_train.ipynb #1497f4fd
