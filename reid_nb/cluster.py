@@ -47,6 +47,9 @@ def dbscan_cluster(
     if outliers not in ('drop', 'singletons'): raise ValueError(f"dbscan_cluster: outliers must be 'drop' or 'singletons', got {outliers!r}")
     if eps <= 0: raise ValueError(f"dbscan_cluster: eps must be > 0, got {eps}")
     if dist.shape[0] != dist.shape[1]: raise ValueError(f"dbscan_cluster: dist must be square (N, N), got {dist.shape}")
+    if sp.issparse(dist):   # keep only the pairs within eps (<= eps, as DBSCAN's own filter)
+        m = dist.tocsr(); k = m.data <= eps
+        dist = sp.csr_matrix((m.data[k], m.indices[k], np.r_[0, np.cumsum(k)][m.indptr]), shape=m.shape)
     labels = DBSCAN(eps=eps, min_samples=min_samples, metric='precomputed', n_jobs=-1).fit_predict(dist)
     if outliers == 'singletons':
         out = labels == -1

@@ -28,11 +28,23 @@ def _prep(qf, gf, metric):
     if metric == 'cosine': qf, gf = torch.nn.functional.normalize(qf, dim=1), torch.nn.functional.normalize(gf, dim=1)
     return qf, gf, (gf*gf).sum(1)
 
+def _proxy_chunk(q, gf, g2, metric):
+    "One matrix product: (t, q2) with t a row-wise increasing function of the distances of `q` to the gallery, q2 = |q|² (None: t is the distance)"
+    if metric == 'cosine': return torch.addmm(torch.ones((), device=q.device), q, gf.T, alpha=-1), None   # 1 - q·g
+    return torch.addmm(g2[None], q, gf.T, alpha=-2), (q*q).sum(1)                                        # |g|² - 2 q·g
+
+def _from_proxy(t, q2, metric):
+    "Distances from proxy values `t` and the squared norms `q2` of their queries (broadcastable to `t`)"
+    if q2 is None: return t
+    s = (q2 + t).clamp_(min=0)
+    return s if metric == 'sqeuclidean' else s.sqrt_()
+
 def _dist_chunk(q, gf, g2, metric):
     "Distances of the query rows `q` to the whole gallery"
-    if metric == 'cosine': return 1 - q @ gf.T
-    d = ((q*q).sum(1, keepdim=True) + g2[None]).addmm_(q, gf.T, alpha=-2).clamp_(min=0)
-    return d if metric == 'sqeuclidean' else d.sqrt_()
+    t, q2 = _proxy_chunk(q, gf, g2, metric)
+    if q2 is None: return t
+    t.add_(q2[:, None]).clamp_(min=0)
+    return t if metric == 'sqeuclidean' else t.sqrt_()
 
 def compute_distance(
     qf, # Query features, (Q, D) tensor or array
@@ -99,17 +111,90 @@ def _match_positions(d, match, keep, nrel):
     if ties.any(): pos[ties] = _positions_by_sort(d[ties], match[ties], keep[ties], P)
     return pos.masked_fill_(~real, _BIG)
 
+def _gallery_index(g_pids):
+    "Gallery grouped by identity: (indices sorted by pid, then by index; unique pids; first position of each; count of each)"
+    order = torch.argsort(g_pids, stable=True)
+    uniq, counts = torch.unique_consecutive(g_pids[order], return_counts=True)
+    return order, uniq, counts.cumsum(0) - counts, counts
+
+def _same_pid(q_pids, gidx):
+    "(B, S) gallery indices sharing each query's identity (in gallery order, padded with 0) and their validity mask"
+    order, uniq, starts, counts = gidx
+    k = torch.searchsorted(uniq, q_pids).clamp(max=len(uniq) - 1)
+    cnt = torch.where(uniq[k] == q_pids, counts[k], 0)
+    ar = torch.arange(max(1, int(cnt.max())), device=q_pids.device)
+    valid = ar[None] < cnt[:, None]
+    return order[(starts[k][:, None] + ar[None]).clamp(max=len(order) - 1)].masked_fill(~valid, 0), valid
+
+def _max_rows(G): return 2 ** (31 - max(1, (G - 1).bit_length()))   # rows per chunk that `_keys` can pack
+
+def _keys(r, x, c, G):
+    "One int64 per (row r, float32 distance x, gallery index c < G), ordered as the ranking: by row, then distance, then index"
+    i = (x.float() + 0.).contiguous().view(torch.int32).long()     # + 0.: -0.0 becomes +0.0, as the comparison sees them
+    f = torch.where(i < 0, i ^ 0x7FFFFFFF, i) + 2**31                 # float order -> order of 32-bit unsigned integers
+    ib = max(1, (G - 1).bit_length())
+    if (int(r.max()) if len(r) else 0).bit_length() + 32 + ib > 63: raise ValueError(f"_keys: {len(r)} rows × {G} gallery items do not fit a 64-bit key; use a smaller chunk")
+    return (r << (32 + ib)) | (f << ib) | c
+
+def _positions_by_count(d, near, q_pids, q_camids, g_pids, g_camids, v, gi, nrel, trap, q2=None, metric=None):
+    "Positions (B, P) of the true matches (v, gi): count the kept gallery items in `near` that rank before each match"
+    B, P = v.shape
+    r, c = near.nonzero(as_tuple=True)
+    kept = ~((g_pids[c] == q_pids[r]) & (g_camids[c] == q_camids[r]))
+    if trap: kept &= g_pids[c] != -1
+    r, c = r[kept], c[kept]
+    real = torch.arange(P, device=d.device)[None] < nrel[:, None]
+    x = d[r, c] if q2 is None else _from_proxy(d[r, c], q2[r], metric)
+    if x.dtype == torch.float64:                                    # no 64-bit key has room for a double: compare with each match
+        step = max(1, 2**22 // P)
+        b = torch.cat([(((v[rr] < xx[:, None]) | ((v[rr] == xx[:, None]) & (gi[rr] < cc[:, None]))) & real[rr]).sum(1)
+                       for rr, xx, cc in zip(r.split(step), x.split(step), c.split(step))]) if len(r) else r
+    else:
+        rows = torch.arange(B, device=d.device)[:, None].expand(B, P)
+        mk = _keys(rows[real], v[real], gi[real], d.shape[1])       # already sorted: rows in order, matches in ranking order
+        b = torch.searchsorted(mk, _keys(r, x, c, d.shape[1])) - (nrel.cumsum(0) - nrel)[r]   # the row's matches before each item
+    n = torch.bincount(r * (P + 1) + b, minlength=B * (P + 1)).view(B, P + 1)
+    return n.cumsum(1)[:, :P] - 1                                   # kept items up to and including each match, less the match
+
+def _full_masks(B, G, idx, same, scam, match, g_pids, trap, device):
+    "(match, keep) masks over whole rows, for the rows that take the sort path"
+    keep = torch.ones(B, G, dtype=torch.bool, device=device)
+    jr, jc = (same & scam).nonzero(as_tuple=True); keep[jr, idx[jr, jc]] = False
+    if trap: keep[:, g_pids == -1] = False
+    m = torch.zeros(B, G, dtype=torch.bool, device=device)
+    mr, mc = match.nonzero(as_tuple=True); m[mr, idx[mr, mc]] = True
+    return m, keep
+
 # %% ../nbs/09_metrics.ipynb #8389f600
-def _rank_chunk(d, q_pids, q_camids, g_pids, g_camids, ap):
-    "Per-query first-match position, AP, INP and number of true matches for a chunk of distance rows"
-    same = g_pids[None] == q_pids[:, None]
-    junk = same & (g_camids[None] == q_camids[:, None])
-    if ap == 'trapezoid': junk |= (g_pids == -1)[None]
-    keep = ~junk
-    match = same & keep
-    nrel = _rowcount(match)
-    pos = _match_positions(d, match, keep, nrel)
-    k = torch.arange(pos.shape[1], device=d.device)[None].double()
+_DENSE_FRAC = 1/4   # rows in which more than this fraction of the gallery precedes the last true match take the sort path
+
+def _rank_chunk(d, q_pids, q_camids, g_pids, g_camids, ap, gidx, q2=None, metric=None):
+    "Per-query first-match position, AP, INP and number of true matches for a chunk of distance rows (or proxy rows, with `q2`)"
+    B, G = d.shape
+    trap = ap == 'trapezoid'
+    idx, same = _same_pid(q_pids, gidx)
+    scam = g_camids[idx] == q_camids[:, None]
+    match = same & ~scam                                   # same identity, other camera (trapezoid: pid -1 is never a match)
+    if trap: match &= (q_pids != -1)[:, None]
+    nrel = match.sum(1)
+    P = max(1, int(nrel.max()))
+    t = d.gather(1, idx)
+    v = t if q2 is None else _from_proxy(t.clone(), q2[:, None], metric)
+    v, o = torch.where(match, v, torch.inf).sort(dim=1, stable=True)   # idx is in gallery order: ties stay in it
+    v, gi = v[:, :P], idx.gather(1, o)[:, :P]
+    tmax = torch.where(match, t, -torch.inf).max(1).values  # the last true match (for a proxy: a margin of 8 float32 ulps
+    if q2 is not None: tmax = torch.where(nrel > 0, tmax + 2**-20 * (q2.abs() + tmax.abs()), tmax)  # covers rounding ties)
+    near = d <= tmax[:, None]                              # only these can rank before a true match
+    dense = _rowcount(near) > G * _DENSE_FRAC
+    if dense.any(): near[dense] = False
+    pos = _positions_by_count(d, near, q_pids, q_camids, g_pids, g_camids, v, gi, nrel, trap, q2, metric)
+    if dense.any():
+        m, keep = _full_masks(int(dense.sum()), G, idx[dense], same[dense], scam[dense], match[dense], g_pids, trap, d.device)
+        dd = d[dense] if q2 is None else _from_proxy(d[dense], q2[dense][:, None], metric)
+        pd = _match_positions(dd, m, keep, nrel[dense])
+        pos[dense] = torch.cat([pd, torch.full((len(pd), P - pd.shape[1]), _BIG, device=d.device)], 1)
+    pos = pos.masked_fill_(torch.arange(P, device=d.device)[None] >= nrel[:, None], _BIG)
+    k = torch.arange(P, device=d.device)[None].double()
     valid = pos != _BIG
     posd = torch.where(valid, pos, 0).double()
     prec = (k + 1) / (posd + 1)                           # precision at each true match
@@ -157,8 +242,9 @@ def evaluate_rank(
     _check_labels(*d.shape, q_pids, g_pids, q_camids, g_camids)
     max_rank = min(max_rank, d.shape[1])
     if cuhk03: return _eval_cuhk03(d, q_pids, g_pids, q_camids, g_camids, max_rank, seed)
-    chunk = chunk or max(1, 2**24 // max(1, d.shape[1]))
-    parts = [_rank_chunk(d[i:i+chunk], q_pids[i:i+chunk], q_camids[i:i+chunk], g_pids, g_camids, ap) for i in range(0, len(d), chunk)]
+    chunk = min(chunk or max(1, 2**24 // max(1, d.shape[1])), _max_rows(d.shape[1]))
+    gidx = _gallery_index(g_pids)
+    parts = [_rank_chunk(d[i:i+chunk], q_pids[i:i+chunk], q_camids[i:i+chunk], g_pids, g_camids, ap, gidx) for i in range(0, len(d), chunk)]
     return _finish(*zip(*parts), max_rank=max_rank, ap=ap, n_q=len(d))
 
 # %% ../nbs/09_metrics.ipynb #bec65544
@@ -198,14 +284,17 @@ def evaluate_features(
     metric:str='euclidean', # As in `compute_distance`
     max_rank:int=50, # Length of the CMC curve
     ap:str='step', # 'step' or 'trapezoid', as in `evaluate_rank`
-    chunk:int|None=None, # Query rows per step (default: about 16M distances at a time)
+    chunk:int|None=None, # Query rows per step (default: about 16M distances, and at least 1,024 rows)
 ) -> RankResult:
     "CMC, mAP and mINP straight from features, never holding the whole distance matrix"
     if ap not in ('step', 'trapezoid'): raise ValueError(f"ap={ap!r}: expected 'step' or 'trapezoid'")
     qf, gf, g2 = _prep(qf, gf, metric)
     q_pids, g_pids, q_camids, g_camids = _labels(q_pids, g_pids, q_camids, g_camids, device=qf.device)
     _check_labels(len(qf), len(gf), q_pids, g_pids, q_camids, g_camids)
-    chunk = chunk or max(1, 2**24 // max(1, len(gf)))
-    parts = [_rank_chunk(_dist_chunk(qf[i:i+chunk], gf, g2, metric), q_pids[i:i+chunk], q_camids[i:i+chunk], g_pids, g_camids, ap)
-             for i in range(0, len(qf), chunk)]
+    chunk = min(chunk or max(1024, 2**24 // max(1, len(gf))), _max_rows(len(gf)))   # >= 1,024 rows: the GEMM stays efficient
+    gidx = _gallery_index(g_pids)
+    parts = []
+    for i in range(0, len(qf), chunk):   # rank on the proxy |g|² - 2 q·g; only the images that matter get their distance
+        t, q2 = _proxy_chunk(qf[i:i+chunk], gf, g2, metric)
+        parts.append(_rank_chunk(t, q_pids[i:i+chunk], q_camids[i:i+chunk], g_pids, g_camids, ap, gidx, q2, metric))
     return _finish(*zip(*parts), max_rank=min(max_rank, len(gf)), ap=ap, n_q=len(qf))

@@ -145,8 +145,9 @@ def _query_expand(V, rank, k2):
     return (A @ V).tocsr()
 
 # %% ../nbs/10_rerank.ipynb #511d401e
-def _minsum_map(A, Bt, ncols, fn, budget=1 << 22) -> list:
+def _minsum_map(A, Bt, ncols, fn, budget=1 << 18) -> list:
     "[fn(r0, r1, S) for row chunks of A] with S[i, j] = sum_k min(A[i, k], B[j, k]); Bt = B.T, both CSR"
+    # budget: products and S cells per chunk; 2**18 keeps the float64 block S (2 MB) in cache: ~1.8x faster than 2**22 at N = 6,000
     ip, ix, dv = A.indptr, A.indices, A.data
     bp, bi, bd = Bt.indptr, Bt.indices, Bt.data
     rowof = np.repeat(np.arange(A.shape[0]), np.diff(ip))

@@ -48,13 +48,16 @@ def synthetic() -> dict:
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--out', default=str(HERE.parent/'benchmarks'))
-    p.add_argument('--only', default='eval,rerank,overhead,synthetic')
+    p.add_argument('--only', default='eval,rerank,overhead,synthetic', help='any of eval,rerank,overhead,synthetic and the long ones '
+                   'eval_msmt (MSMT17-scale evaluation, ~12 GB for the peer pipeline) and rerank_market (Market-scale re-ranking and Jaccard, ~11 GB)')
     a = p.parse_args()
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     todo = a.only.split(',')
     (out/'machine.json').write_text(json.dumps(machine(), indent=1))
     if 'eval' in todo: tool('bench_eval.py', '--scale', 'market', out=out/'eval_market.json')
+    if 'eval_msmt' in todo: tool('bench_eval.py', '--scale', 'msmt', out=out/'eval_msmt.json')
     if 'rerank' in todo: tool('bench_rerank.py', '--scale', 'moderate', '--repeat', '2', out=out/'rerank_moderate.json')
+    if 'rerank_market' in todo: tool('bench_rerank.py', '--scale', 'market', out=out/'rerank_market.json')
     if 'overhead' in todo: (out/'overhead.json').write_text(json.dumps(overhead(), indent=1))
     if 'synthetic' in todo: (out/'synthetic.json').write_text(json.dumps(synthetic(), indent=1))
     print(f'benchmarks written to {out}')

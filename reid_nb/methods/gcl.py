@@ -33,7 +33,7 @@ from ..models.heads import build_model, PartPool
 from ..losses import memory_contrastive_loss, sample_memory_pairs, lsgan_d_loss, lsgan_g_loss, r1_penalty
 from ..memory import InstanceMemory
 from ..rerank import jaccard_distance
-from ..cluster import eps_from_rho, dbscan_cluster, cluster_stats
+from ..cluster import eps_from_rho, dbscan_cluster, cluster_stats, camera_normalize
 from ..evaluate import extract_features, Evaluator
 from ..train import Trainer, Callback, build_optimizer, build_scheduler
 from .cluster_contrast import ClusterContrastConfig, cc_trainer
@@ -103,6 +103,8 @@ class GCLConfig:
     warmup_batch_size:int=256 # Stage 1 batch size
     warmup_num_instances:int=16 # Stage 1 images per pseudo-identity in a batch
     warmup_eps:float|None=None # Stage 1 DBSCAN eps (None: CC's preset)
+    warmup_cam_norm:bool=False # Stage 1: cluster camera-normalised features (`ClusterContrastConfig.cam_norm`; beyond the paper)
+    cam_norm:bool=False # Stage 3: cluster camera-normalised memory features (`reid_nb.cluster.camera_normalize`; beyond the paper)
     sample_every:int=200 # Save a grid of generated images every this many iterations (stages 2 and 3)
     display_size:int=8 # Training images in each grid
     eval_every:int=1 # Stage 3: epochs between evaluations (and the last epoch)
@@ -538,9 +540,11 @@ def cluster_memory(
     k1:int=30, # Jaccard neighbourhood size
     k2:int=6, # Jaccard query expansion
     min_samples:int=4, # DBSCAN core size
+    camids=None, # (N,) cameras: cluster camera-normalised features (`camera_normalize`); None: the features as they are
 ) -> tuple: # (labels (N,) with -1 for outliers, eps)
     "GCL's pseudo-labels: Jaccard distance of the memory, eps from rho, DBSCAN"
     feats = feats.float().cpu().numpy() if isinstance(feats, torch.Tensor) else np.asarray(feats, np.float32)
+    if camids is not None: feats = camera_normalize(feats, camids)
     n = len(feats)
     k1 = min(k1, n); k2 = min(k2, k1)
     dist = jaccard_distance(feats, k1=k1, k2=k2, sparse=True)
@@ -695,7 +699,8 @@ class GCL(Callback):
     def before_epoch(self):
         if self.stage != 3: return
         c = self.cfg
-        labels, eps = cluster_memory(self.memory.features, c.rho, c.k1, c.k2, c.min_samples)
+        labels, eps = cluster_memory(self.memory.features, c.rho, c.k1, c.k2, c.min_samples,
+                                     camids=[r[2] for r in self.records] if c.cam_norm else None)
         fallback = not (labels >= 0).any()
         if fallback:
             _log.warning(f"GCL: DBSCAN (eps {eps:.3f} from rho {c.rho}) found no cluster in epoch {self.trainer.epoch + 1}; "
@@ -771,6 +776,7 @@ class GCLStages(Callback):
         cc = ClusterContrastConfig(dataset=c.dataset if c.dataset in CC_PRESETS else 'market1501', backbone=c.backbone, pooling='avg',
                                    last_stride=c.last_stride, height=c.height, width=c.width, epochs=c.warmup_epochs, iters=c.warmup_iters,
                                    batch_size=c.warmup_batch_size, num_instances=c.warmup_num_instances, eps=c.warmup_eps,
+                                   cam_norm=c.warmup_cam_norm, k1=c.k1, k2=c.k2, pad=max(1, round(10 * c.width / 128)),
                                    eval_every=c.warmup_epochs, step_size=max(20, c.warmup_epochs), test_batch_size=c.test_batch_size,
                                    num_workers=c.num_workers, amp=c.amp, seed=c.seed)
         t1 = cc_trainer(cc, self.dataset, run_dir=None if self.run_dir is None else self.run_dir / 'stage1', device=t.device,
