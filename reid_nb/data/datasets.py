@@ -19,7 +19,7 @@ from ..core import get_logger
 __all__ = ['PUBLISHED_STATS', 'PERSONX_CAMS', 'ReidRecord', 'ReidImageError', 'read_image', 'ImageDataset', 'relabel_pids',
            'ReidDataset', 'DatasetNotFoundError', 'DatasetFormatError', 'find_root', 'market_style', 'market1501',
            'dukemtmcreid', 'personx', 'veri', 'msmt17', 'prepare_cuhk03', 'cuhk03', 'layumi_folder', 'synthetic_reid',
-           'register_dataset', 'list_datasets', 'get_dataset', 'verify_images']
+           'register_dataset', 'list_datasets', 'get_dataset', 'as_dataset', 'verify_images']
 
 # %% ../../nbs/02_data.datasets.ipynb #b8e58fa2
 class ReidRecord(NamedTuple):
@@ -463,6 +463,17 @@ def get_dataset(
 
 for _name, _reader in dict(market1501=market1501, dukemtmcreid=dukemtmcreid, msmt17=msmt17, cuhk03=cuhk03, personx=personx,
                            veri=veri, folder=layumi_folder, synthetic=synthetic_reid).items(): register_dataset(_name, _reader)
+
+# %% ../../nbs/02_data.datasets.ipynb #cde979a5
+def as_dataset(
+    dataset:str|ReidDataset, # A registered name (see `get_dataset`) or a loaded dataset
+    root:str|Path|None=None, # Its data folder, when `dataset` is a name
+    who:str='as_dataset', # The caller, named in the error
+) -> ReidDataset:
+    "The loaded dataset: read by name from `root`, or `dataset` itself"
+    if not isinstance(dataset, str): return dataset
+    if root is None: raise ValueError(f"{who}: dataset {dataset!r} is a name, so `root` (its data folder) is needed")
+    return get_dataset(dataset, root)
 
 # %% ../../nbs/02_data.datasets.ipynb #5dbae348
 def verify_images(

@@ -16,7 +16,7 @@ __all__ = ['BaselineConfig', 'PKEpochSampler', 'baseline_model', 'baseline_loss'
 
 # %% ../../nbs/21_methods.baseline.ipynb #8eeddc64
 from ..core import default_device, seed_everything, get_logger
-from ..data.datasets import ReidDataset, get_dataset
+from ..data.datasets import ReidDataset, get_dataset, as_dataset
 from ..data.transforms import build_train_transform, build_test_transform, IMAGENET_MEAN
 from ..data.samplers import RandomIdentitySampler, build_loaders
 from ..models.backbones import BACKBONES, read_checkpoint
@@ -217,9 +217,7 @@ def train_baseline(
     **kwargs, # Passed to `baseline_trainer` (evaluate, progress, model, Trainer options)
 ) -> Trainer: # The trained trainer: `.history`, `.module`
     "Train the bag-of-tricks baseline: the entry point of `reid_train baseline`"
-    if isinstance(dataset, str):
-        if root is None: raise ValueError(f"train_baseline: dataset {dataset!r} is a name, so `root` (its data folder) is needed")
-        dataset = get_dataset(dataset, root)
+    dataset = as_dataset(dataset, root, 'train_baseline')
     t = baseline_trainer(cfg, dataset, run_dir=run_dir, device=device, **kwargs)
     t.fit(resume=resume)
     return t

@@ -21,7 +21,7 @@ __all__ = ['SETTINGS', 'NEIGHBOUR_MODES', 'camera_bias', 'plot_camera_bias', 'Ca
 
 # %% ../../nbs/24_methods.camera_aware.ipynb #2a520a49
 from ..core import default_device, seed_everything, get_world_size
-from ..data.datasets import ReidDataset, ImageDataset, get_dataset
+from ..data.datasets import ReidDataset, ImageDataset, get_dataset, as_dataset
 from ..data.transforms import build_train_transform, build_test_transform, TRAIN_PRESETS, pixel_mixup
 from ..data.samplers import CrossDomainSampler, ShuffleSampler, make_loader, build_loaders
 from ..models.backbones import BACKBONES
@@ -323,10 +323,7 @@ def train_camera_aware(
     **kwargs, # Passed to `camera_aware_trainer` (evaluate, progress, model, Trainer options)
 ) -> Trainer: # The trained trainer: `.history`, `.module`, `.memory`
     "Train camera-aware invariance learning with cross-domain mixup: the entry point of `reid_train camera_aware`"
-    def load(d, role):
-        if not isinstance(d, str): return d
-        if root is None: raise ValueError(f"train_camera_aware: the {role} {d!r} is a name, so `root` (its data folder) is needed")
-        return get_dataset(d, root)
-    t = camera_aware_trainer(cfg, load(dataset, 'target'), source=load(source, 'source'), run_dir=run_dir, device=device, **kwargs)
+    t = camera_aware_trainer(cfg, as_dataset(dataset, root, 'train_camera_aware (target)'),
+                             source=as_dataset(source, root, 'train_camera_aware (source)'), run_dir=run_dir, device=device, **kwargs)
     t.fit(resume=resume)
     return t

@@ -17,7 +17,7 @@ __all__ = ['DATASET_PRESETS', 'BACKBONE_ALIASES', 'ClusterContrastConfig', 'Ghos
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #8f88bfd0
 from ..core import default_device, seed_everything
-from ..data.datasets import ReidDataset, ImageDataset, get_dataset
+from ..data.datasets import ReidDataset, ImageDataset, get_dataset, as_dataset
 from ..data.transforms import build_train_transform, build_test_transform, TRAIN_PRESETS
 from ..data.samplers import RandomMultipleGallerySampler, build_loaders, make_loader
 from ..models.backbones import BACKBONES
@@ -272,9 +272,7 @@ def train_cluster_contrast(
     **kwargs, # Passed to `cc_trainer` (evaluate, progress, model, Trainer options)
 ) -> Trainer: # The trained trainer: `.history`, `.module`, `.cc.stats`
     "Train Cluster Contrast: the entry point of `reid_train cluster_contrast`"
-    if isinstance(dataset, str):
-        if root is None: raise ValueError(f"train_cluster_contrast: dataset {dataset!r} is a name, so `root` (its data folder) is needed")
-        dataset = get_dataset(dataset, root)
+    dataset = as_dataset(dataset, root, 'train_cluster_contrast')
     t = cc_trainer(cfg, dataset, run_dir=run_dir, device=device, **kwargs)
     t.fit(resume=resume)
     return t

@@ -25,7 +25,7 @@ __all__ = ['DATASET_PRESETS', 'STRUCTURE_SOURCES', 'GCLConfig', 'image_root', 'r
 
 # %% ../../nbs/25_methods.gcl.ipynb #bd39879a
 from ..core import default_device, seed_everything, get_logger
-from ..data.datasets import ReidDataset, read_image, get_dataset
+from ..data.datasets import ReidDataset, read_image, get_dataset, as_dataset
 from ..data.synthetic import structure_path, STRUCTURE_DEGS
 from ..data.transforms import build_test_transform, to_normalized_tensor, denormalize
 from ..data.samplers import ShuffleSampler, make_loader, build_loaders
@@ -860,9 +860,7 @@ def train_gcl(
     **kwargs, # Passed to `gcl_trainer`
 ) -> Trainer: # The trained stage-3 trainer
     "Train GCL (all three stages): the entry point of `reid_train gcl`"
-    if isinstance(dataset, str):
-        if root is None: raise ValueError(f"train_gcl: dataset {dataset!r} is a name, so `root` (its data folder) is needed")
-        dataset = get_dataset(dataset, root)
+    dataset = as_dataset(dataset, root, 'train_gcl')
     t = gcl_trainer(cfg, dataset, run_dir=run_dir, device=device, **kwargs)
     t.fit(resume=resume)
     return t

@@ -23,7 +23,7 @@ __all__ = ['DATASET_PRESETS', 'PaulOutput', 'PatchNet', 'patch_boxes', 'show_pat
 
 # %% ../../nbs/23_methods.paul.ipynb #c97e7e39
 from ..core import default_device, seed_everything, get_logger
-from ..data.datasets import ReidDataset, ReidRecord, ImageDataset, get_dataset
+from ..data.datasets import ReidDataset, ReidRecord, ImageDataset, get_dataset, as_dataset
 from ..data.transforms import build_train_transform, build_test_transform, build_paul_transform, denormalize
 from ..data.samplers import EpochSampler, ShuffleSampler, make_loader, build_loaders
 from ..models.backbones import BACKBONES
@@ -292,10 +292,7 @@ def paul_pretrain_trainer(
 
 def _fit_stage(builder, name, cfg, dataset, root, run_dir, device, resume, **kwargs):
     "Load `dataset` by name when needed, build a stage's trainer and fit it"
-    if isinstance(dataset, str):
-        if root is None: raise ValueError(f"{name}: dataset {dataset!r} is a name, so `root` (its data folder) is needed")
-        dataset = get_dataset(dataset, root)
-    t = builder(cfg, dataset, run_dir=run_dir, device=device, **kwargs)
+    t = builder(cfg, as_dataset(dataset, root, name), run_dir=run_dir, device=device, **kwargs)
     t.fit(resume=resume)
     return t
 

@@ -16,7 +16,7 @@ __all__ = ['VerifConfig', 'verif_model', 'verif_head', 'verif_transform', 'verif
 
 # %% ../../nbs/20_methods.verif.ipynb #d59c3ed3
 from ..core import default_device, seed_everything, get_logger
-from ..data.datasets import ReidDataset, get_dataset
+from ..data.datasets import ReidDataset, get_dataset, as_dataset
 from ..data.transforms import build_train_transform, build_test_transform, TRAIN_PRESETS
 from ..data.samplers import TripletSampler, build_loaders
 from ..models.backbones import BACKBONES
@@ -217,9 +217,7 @@ def train_verif(
     **kwargs, # Passed to `verif_trainer` (evaluate, progress, model, Trainer options)
 ) -> Trainer: # The trained trainer: `.history`, `.module`
     "Train the ID + verification embedding: the entry point of `reid_train verif`"
-    if isinstance(dataset, str):
-        if root is None: raise ValueError(f"train_verif: dataset {dataset!r} is a name, so `root` (its data folder) is needed")
-        dataset = get_dataset(dataset, root)
+    dataset = as_dataset(dataset, root, 'train_verif')
     t = verif_trainer(cfg, dataset, run_dir=run_dir, device=device, **kwargs)
     t.fit(resume=resume)
     return t
