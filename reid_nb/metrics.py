@@ -33,18 +33,16 @@ def _proxy_chunk(q, gf, g2, metric):
     if metric == 'cosine': return torch.addmm(torch.ones((), device=q.device), q, gf.T, alpha=-1), None   # 1 - q·g
     return torch.addmm(g2[None], q, gf.T, alpha=-2), (q*q).sum(1)                                        # |g|² - 2 q·g
 
-def _from_proxy(t, q2, metric):
-    "Distances from proxy values `t` and the squared norms `q2` of their queries (broadcastable to `t`)"
+def _from_proxy(t, q2, metric, inplace=False):
+    "Distances from proxy values `t` and the squared norms `q2` of their queries (broadcastable to `t`); `inplace` reuses `t`"
     if q2 is None: return t
-    s = (q2 + t).clamp_(min=0)
+    s = (t.add_(q2) if inplace else q2 + t).clamp_(min=0)
     return s if metric == 'sqeuclidean' else s.sqrt_()
 
 def _dist_chunk(q, gf, g2, metric):
     "Distances of the query rows `q` to the whole gallery"
     t, q2 = _proxy_chunk(q, gf, g2, metric)
-    if q2 is None: return t
-    t.add_(q2[:, None]).clamp_(min=0)
-    return t if metric == 'sqeuclidean' else t.sqrt_()
+    return _from_proxy(t, None if q2 is None else q2[:, None], metric, inplace=True)
 
 def compute_distance(
     qf, # Query features, (Q, D) tensor or array
@@ -179,7 +177,7 @@ def _rank_chunk(d, q_pids, q_camids, g_pids, g_camids, ap, gidx, q2=None, metric
     nrel = match.sum(1)
     P = max(1, int(nrel.max()))
     t = d.gather(1, idx)
-    v = t if q2 is None else _from_proxy(t.clone(), q2[:, None], metric)
+    v = _from_proxy(t, None if q2 is None else q2[:, None], metric)
     v, o = torch.where(match, v, torch.inf).sort(dim=1, stable=True)   # idx is in gallery order: ties stay in it
     v, gi = v[:, :P], idx.gather(1, o)[:, :P]
     tmax = torch.where(match, t, -torch.inf).max(1).values  # the last true match (for a proxy: a margin of 8 float32 ulps
