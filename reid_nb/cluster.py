@@ -121,5 +121,6 @@ def pseudo_labels(
     outliers:str='drop', # As in `dbscan_cluster`
 ) -> np.ndarray: # (N,) labels, -1 for outliers with 'drop'
     "Cluster features into pseudo-identities: sparse Jaccard distance, then DBSCAN"
-    dist = jaccard_distance(feats, k1=min(k1, len(feats)), k2=min(k2, k1, len(feats)), sparse=True)
+    cut = eps if rho is None and 0 < eps < 1 else 1.              # a fixed eps: only the pairs within it are needed
+    dist = jaccard_distance(feats, k1=min(k1, len(feats)), k2=min(k2, k1, len(feats)), sparse=True, max_dist=cut)
     return dbscan_cluster(dist, eps_from_rho(dist, rho) if rho is not None else eps, min_samples, outliers)

@@ -101,19 +101,22 @@ def k_reciprocal_mask(
     return (rank[fwd, :m] == np.arange(len(rank))[:, None, None]).any(-1)
 
 # %% ../nbs/10_rerank.ipynb #35315a21
+def _reciprocal(rank, m):
+    "CSR (n, n) of ones at the pairs (i, j) with j among i's first `m` neighbours and i among j's"
+    n, m = len(rank), min(m, rank.shape[1])   # fewer points than m: all of them, as slicing the reference's ranks gives
+    M = sp.csr_matrix((np.ones(n * m, np.int32), rank[:, :m].ravel(), np.arange(0, n * m + 1, m)), shape=(n, n))
+    return M.multiply(M.T).tocsr()
+
 def _expansion(rank, m1, mh):
     "Expanded k-reciprocal sets as sorted unique keys i*n+j (m1, mh: ranks counted for R(i) and for the half sets)"
     n = len(rank)
-    R, Rh = k_reciprocal_mask(rank, m1), k_reciprocal_mask(rank, mh)
-    pi, pm = np.nonzero(R)                            # pairs (i, c) with c in R(i)
-    pc = rank[pi, pm]
-    rkeys = np.sort(pi * n + pc)
-    H, Hm = rank[pc, :mh], Rh[pc]                     # the half set of every candidate, and its mask
-    q = pi[:, None] * n + H
-    hit = (rkeys[np.searchsorted(rkeys, q).clip(max=len(rkeys) - 1)] == q) & Hm
-    ok = hit.sum(1) > 2. / 3 * Hm.sum(1)              # the 2/3 rule
-    keys = np.sort(np.concatenate([rkeys, (pi[ok, None] * n + H[ok])[Hm[ok]]]))
-    return keys[np.r_[True, keys[1:] != keys[:-1]]]   # unique (np.unique's hashing is far slower on large arrays)
+    R, H = _reciprocal(rank, m1), _reciprocal(rank, mh)             # R(i) and the half sets, as 0/1 rows
+    over = (R @ H).multiply(R).tocsr()                             # |R_h(c) ∩ R(i)| at (i, c) for c in R(i) (H is symmetric)
+    ok = over.data > 2. / 3 * np.diff(H.indptr)[over.indices]      # the 2/3 rule, in floating point as the reference
+    i = np.repeat(np.arange(n), np.diff(over.indptr))
+    A = sp.csr_matrix((np.ones(ok.sum(), np.int32), (i[ok], over.indices[ok])), shape=(n, n))
+    E = (R + A @ H).tocsr(); E.sort_indices()                      # R(i) ∪ the half sets of its agreeing candidates
+    return np.repeat(np.arange(n, dtype=np.int64) * n, np.diff(E.indptr)) + E.indices
 
 # %% ../nbs/10_rerank.ipynb #6d255cbd
 def _pair_sqdist(x, i, j, vals, idx, chunk=4096):
@@ -237,10 +240,13 @@ def jaccard_distance(
     k2:int=6, # neighbours averaged in the local query expansion (1: none); at most k1
     sparse:bool=False, # return a scipy CSR matrix of the pairs with distance < 1 (explicit zeros kept)
     block:int=2048, # rows per tile of the neighbour pass
+    max_dist:float=1., # sparse only: keep just the pairs with distance <= max_dist (DBSCAN's eps); 1 keeps all < 1
 ) -> np.ndarray|sp.csr_matrix: # (N, N) float32 Jaccard distances in [0, 1], symmetric
     "k-reciprocal Jaccard distance of Cluster Contrast / GCL, for DBSCAN pseudo-labels"
     x = _feats(features, 'jaccard_distance: features'); _check_k(k1=k1, k2=k2)
     if k2 > k1: raise ValueError(f"jaccard_distance: k2 ({k2}) must be at most k1 ({k1}): the expansion uses k1's neighbour lists")
+    if not 0 < max_dist <= 1: raise ValueError(f"jaccard_distance: max_dist must be in (0, 1], got {max_dist}")
+    if max_dist < 1 and not sparse: raise ValueError("jaccard_distance: max_dist < 1 needs sparse=True (the dense matrix holds every pair)")
     n = len(x)
     vals, rank, _ = knn_sqeuclidean(x, 2 * k1, block, with_max=False)
     keys = _expansion(rank, k1, int(round(k1 / 2)) + 1)
@@ -248,14 +254,15 @@ def jaccard_distance(
     d = _pair_sqdist(x, i, keys % n, vals, rank)
     V = _query_expand(_encode(keys, np.exp(-d), n), rank, k2)      # the softmax: exp, normalised per row
     out = None if sparse else np.ones((n, n), np.float32)
+    lo = 0. if max_dist == 1 else 2 * (1 - max_dist) / (2 - max_dist) * (1 - 1e-6)   # overlaps below lo give d_J > max_dist
     def rows(r0, r1, S):
-        f = np.flatnonzero(S != 0); s = S.ravel()[f].astype(np.float32)   # (a bool scan is ~3x faster)
+        f = np.flatnonzero(S > lo); s = S.ravel()[f].astype(np.float32)   # (a bool scan is ~3x faster)
         dj = 1 - s / (2 - s)
         dj[dj < 1e-7] = 0   # identical neighbourhoods (and the reference's clip at 0): below float32 noise
         if out is not None: out[r0:r1].ravel()[f] = dj; return
         c = np.searchsorted(f, np.arange(r1 - r0 + 1) * n)              # row starts (no integer division)
         f -= np.repeat(np.arange(r1 - r0) * n, np.diff(c))
-        keep = dj < 1                                                      # float32 rounding can reach 1
+        keep = dj < 1 if max_dist == 1 else dj <= max_dist               # float32 rounding can reach 1
         kc = np.concatenate([[0], np.cumsum(keep)])
         return kc[c[1:]] - kc[c[:-1]], f[keep].astype(np.int32), dj[keep]
     res = _minsum_map(V, V.T.tocsr(), n, rows)

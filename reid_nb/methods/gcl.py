@@ -5,6 +5,7 @@
 # %% ../../nbs/25_methods.gcl.ipynb #5784e618
 from __future__ import annotations
 import os, math, shutil, warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import numpy as np
@@ -19,9 +20,9 @@ import matplotlib.pyplot as plt
 # %% auto #0
 __all__ = ['DATASET_PRESETS', 'STRUCTURE_SOURCES', 'GCLConfig', 'image_root', 'render_path', 'find_structure', 'GCLImages',
            'show_structure', 'LayerNorm2d', 'AdaIN2d', 'ConvBlock', 'ResBlock', 'ASPP', 'StructureEncoder', 'Decoder',
-           'AdaINGenerator', 'MsDiscriminator', 'gcl_id_model', 'encode_id', 'gcl_forward', 'gcl_d_loss', 'gcl_g_loss',
-           'gcl_memory_loss', 'cluster_memory', 'sample_grid', 'show_grid', 'load_id_encoder', 'GCL', 'GCLStages',
-           'gcl_trainer', 'train_gcl']
+           'AdaINGenerator', 'MsDiscriminator', 'gcl_id_model', 'encode_id', 'keep_bn_stats', 'gcl_forward',
+           'gcl_d_loss', 'gcl_g_loss', 'gcl_memory_loss', 'cluster_memory', 'sample_grid', 'show_grid',
+           'load_id_encoder', 'GCL', 'GCLStages', 'gcl_trainer', 'train_gcl']
 
 # %% ../../nbs/25_methods.gcl.ipynb #bd39879a
 from ..core import default_device, seed_everything, get_logger
@@ -105,6 +106,8 @@ class GCLConfig:
     warmup_eps:float|None=None # Stage 1 DBSCAN eps (None: CC's preset)
     warmup_cam_norm:bool=False # Stage 1: cluster camera-normalised features (`ClusterContrastConfig.cam_norm`; beyond the paper)
     cam_norm:bool=False # Stage 3: cluster camera-normalised memory features (`reid_nb.cluster.camera_normalize`; beyond the paper)
+    gen_bn_stats:bool=True # Stage 3: generated images update E_id's BatchNorm running statistics (the authors'); False: only real images (beyond the paper)
+    mem_novel_view:bool=True # Stage 3: the memory loss scores the novel views' features f_nv (the paper); False: the original f in every term (an ablation without generated positives)
     sample_every:int=200 # Save a grid of generated images every this many iterations (stages 2 and 3)
     display_size:int=8 # Training images in each grid
     eval_every:int=1 # Stage 3: epochs between evaluations (and the last epoch)
@@ -469,6 +472,19 @@ def encode_id(
     fmap = model.backbone(x)
     return PartPool(n_parts)(fmap), model.neck(model.pool(fmap))
 
+@contextmanager
+def keep_bn_stats(
+    model:nn.Module, # Its BatchNorm layers are affected
+    on:bool=True, # False: do nothing
+):
+    "Inside, BatchNorm layers in train mode still normalise with batch statistics but leave their running statistics as they are"
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)] if on else []
+    mom = [m.momentum for m in bns]
+    for m in bns: m.momentum = 0.                  # running = (1 - 0)·running + 0·batch
+    try: yield
+    finally:
+        for m, v in zip(bns, mom): m.momentum = v
+
 def gcl_forward(
     id_net:nn.Module, # E_id
     gen:AdaINGenerator, # Structure encoder, decoder and MLPs
@@ -476,15 +492,17 @@ def gcl_forward(
     s:torch.Tensor, # (B, 1, H, W) structure maps at the images' views
     s_nv:torch.Tensor, # (B, 1, H, W) structure maps at the rotated views
     n_parts:int=4, # Stripes of the appearance code
+    gen_bn_stats:bool=True, # Generated images update E_id's BatchNorm running statistics (the authors'); False: only real images do
 ) -> dict: # x_rec, x_nv, x_nv2rec, a, a_rec, a_nv, a_nv2rec, f, f_nv
     "Encode, generate the reconstruction, the novel view and the cycle, and re-encode them"
     c, c_nv = gen.encode(s), gen.encode(s_nv)
     a, f = encode_id(id_net, x, n_parts)
     x_rec, x_nv = gen.decode(c, a), gen.decode(c_nv, a)
-    a_rec, _ = encode_id(id_net, x_rec, n_parts)
-    a_nv, f_nv = encode_id(id_net, x_nv, n_parts)
-    x_nv2rec = gen.decode(c, a_nv)
-    a_nv2rec, _ = encode_id(id_net, x_nv2rec, n_parts)
+    with keep_bn_stats(id_net, not gen_bn_stats):
+        a_rec, _ = encode_id(id_net, x_rec, n_parts)
+        a_nv, f_nv = encode_id(id_net, x_nv, n_parts)
+        x_nv2rec = gen.decode(c, a_nv)
+        a_nv2rec, _ = encode_id(id_net, x_nv2rec, n_parts)
     return dict(x_rec=x_rec, x_nv=x_nv, x_nv2rec=x_nv2rec, a=a, a_rec=a_rec, a_nv=a_nv, a_nv2rec=a_nv2rec, f=f, f_nv=f_nv)
 
 # %% ../../nbs/25_methods.gcl.ipynb #2786cfd7
@@ -722,7 +740,7 @@ class GCL(Callback):
         x, s, s_nv, _, _, idx = batch
         c, id_net, joint = self.cfg, trainer.module, self.stage == 3
         if not joint: id_net.eval()
-        out = gcl_forward(id_net, self.gen, x, s, s_nv, c.n_parts)
+        out = gcl_forward(id_net, self.gen, x, s, s_nv, c.n_parts, c.gen_bn_stats)
         sc = trainer.scaler
         self.opt_d.zero_grad(set_to_none=True)
         loss_d, r1 = gcl_d_loss(self.dis, x, [out['x_rec'], out['x_nv'], out['x_nv2rec']], c.r1_w, c.gan_w)
@@ -730,7 +748,7 @@ class GCL(Callback):
         sc.step(self.opt_d)
         opts = [self.opt_g] + ([self.opt_id] if joint else [])
         for o in opts: o.zero_grad(set_to_none=True)
-        mem = gcl_memory_loss(self.memory, out['f'], out['f_nv'], idx, c.num_neg, c.temp) if joint else None
+        mem = gcl_memory_loss(self.memory, out['f'], out['f_nv'] if c.mem_novel_view else out['f'], idx, c.num_neg, c.temp) if joint else None
         self.dis.requires_grad_(False)
         try: loss_g, parts = gcl_g_loss(self.dis, x, out, c, mem)
         finally: self.dis.requires_grad_(True)
