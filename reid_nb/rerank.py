@@ -238,7 +238,7 @@ def jaccard_distance(
     features:np.ndarray|torch.Tensor, # (N, d) L2-normalised features
     k1:int=30, # size of the k-reciprocal neighbourhoods (ranks, the point included)
     k2:int=6, # neighbours averaged in the local query expansion (1: none); at most k1
-    sparse:bool=False, # return a scipy CSR matrix of the pairs with distance < 1 (explicit zeros kept)
+    sparse:bool=False, # return a scipy CSR matrix of the pairs with distance < 1, or <= max_dist when that is < 1 (explicit zeros kept)
     block:int=2048, # rows per tile of the neighbour pass
     max_dist:float=1., # sparse only: keep just the pairs with distance <= max_dist (DBSCAN's eps); 1 keeps all < 1
 ) -> np.ndarray|sp.csr_matrix: # (N, N) float32 Jaccard distances in [0, 1], symmetric
@@ -254,7 +254,7 @@ def jaccard_distance(
     d = _pair_sqdist(x, i, keys % n, vals, rank)
     V = _query_expand(_encode(keys, np.exp(-d), n), rank, k2)      # the softmax: exp, normalised per row
     out = None if sparse else np.ones((n, n), np.float32)
-    lo = 0. if max_dist == 1 else 2 * (1 - max_dist) / (2 - max_dist) * (1 - 1e-6)   # overlaps below lo give d_J > max_dist
+    lo = 0. if max_dist == 1 else max(0., 2 * (1 - max_dist) / (2 - max_dist) - 1e-6)   # overlaps below lo give d_J > max_dist (margin: float32 rounding)
     def rows(r0, r1, S):
         f = np.flatnonzero(S > lo); s = S.ravel()[f].astype(np.float32)   # (a bool scan is ~3x faster)
         dj = 1 - s / (2 - s)

@@ -477,13 +477,13 @@ def keep_bn_stats(
     model:nn.Module, # Its BatchNorm layers are affected
     on:bool=True, # False: do nothing
 ):
-    "Inside, BatchNorm layers in train mode still normalise with batch statistics but leave their running statistics as they are"
+    "Inside, BatchNorm layers in train mode still normalise with batch statistics but leave their running statistics and counters alone"
     bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)] if on else []
-    mom = [m.momentum for m in bns]
-    for m in bns: m.momentum = 0.                  # running = (1 - 0)·running + 0·batch
+    was = [m.track_running_stats for m in bns]
+    for m in bns: m.track_running_stats = False    # train mode: batch statistics, running buffers not passed (eval mode still uses them)
     try: yield
     finally:
-        for m, v in zip(bns, mom): m.momentum = v
+        for m, v in zip(bns, was): m.track_running_stats = v
 
 def gcl_forward(
     id_net:nn.Module, # E_id
