@@ -92,21 +92,21 @@ def knn_sqeuclidean(
     return vals, idx, (mx if with_max else None)
 
 # %% ../nbs/10_rerank.ipynb #c80511cc
-def k_reciprocal_mask(
-    rank:np.ndarray, # (n, >=m) neighbour ids of every point, nearest first (the point itself included)
-    m:int, # how many leading neighbours count (k+1 to have k besides the point itself)
-) -> np.ndarray: # (n, m) bool: is rank[i, j] a reciprocal neighbour of i
-    "Which of each point's first `m` neighbours have the point among their own first `m`"
-    fwd = rank[:, :m]
-    return (rank[fwd, :m] == np.arange(len(rank))[:, None, None]).any(-1)
-
-# %% ../nbs/10_rerank.ipynb #35315a21
 def _reciprocal(rank, m):
     "CSR (n, n) of ones at the pairs (i, j) with j among i's first `m` neighbours and i among j's"
     n, m = len(rank), min(m, rank.shape[1])   # fewer points than m: all of them, as slicing the reference's ranks gives
     M = sp.csr_matrix((np.ones(n * m, np.int32), rank[:, :m].ravel(), np.arange(0, n * m + 1, m)), shape=(n, n))
     return M.multiply(M.T).tocsr()
 
+def k_reciprocal_mask(
+    rank:np.ndarray, # (n, >=m) neighbour ids of every point, nearest first (the point itself included)
+    m:int, # how many leading neighbours count (k+1 to have k besides the point itself)
+) -> np.ndarray: # (n, m) bool: is rank[i, j] a reciprocal neighbour of i
+    "Which of each point's first `m` neighbours have the point among their own first `m`"
+    n, m = len(rank), min(m, rank.shape[1])
+    return np.asarray(_reciprocal(rank, m)[np.repeat(np.arange(n), m), rank[:, :m].ravel()]).reshape(n, m) > 0
+
+# %% ../nbs/10_rerank.ipynb #35315a21
 def _expansion(rank, m1, mh):
     "Expanded k-reciprocal sets as sorted unique keys i*n+j (m1, mh: ranks counted for R(i) and for the half sets)"
     n = len(rank)
