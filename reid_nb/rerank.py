@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 import scipy.sparse as sp
+from concurrent.futures import ThreadPoolExecutor
 
 # %% auto #0
 __all__ = ['knn_sqeuclidean', 'k_reciprocal_mask', 'k_reciprocal_rerank_dense', 'k_reciprocal_rerank', 'jaccard_distance']
@@ -37,6 +38,30 @@ def _tile(x, sq, r0, r1, c0, c1):
     np.maximum(D, 0, out=D)
     if r0 == c0: np.fill_diagonal(D, 0)
     return D
+
+def _bound(sq, r0, r1, c0, c1, t):
+    "For each row of r0:r1, a float32 `a` such that D < t (per row) needs G > a, against every column of c0:c1"
+    sr, sc = sq[r0:r1].astype(np.float64), sq[c0:c1].astype(np.float64)
+    err = 2.**-20 * (sr + sc.max() + 2 * np.sqrt(sr * sc.max()))   # float32 rounding of D's additions (|G| <= |x||y|), 8x over
+    return np.nextafter(((sr + sc.min() - t - err) / 2).astype(np.float32), -np.inf)   # rounded down: never above the bound
+
+def _tile_pairs(x, sq, r0, r1, c0, c1, tr, tc, D=None, buf=None):
+    "Pairs (row, col, distance) of an off-diagonal tile below the row thresholds `tr`, and those below the column thresholds `tc` (grouped by column)"
+    if D is None:   # dot products only; the distances of the pairs that can pass, as `_tile` computes them
+        G = np.matmul(x[r0:r1], x[c0:c1].T, out=None if buf is None else buf[:(r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0))
+        fr = np.flatnonzero(G > _bound(sq, r0, r1, c0, c1, tr)[:, None])
+        fc = np.flatnonzero(G > _bound(sq, c0, c1, r0, r1, tc)[None, :])
+        def dist(f, r, c):
+            d = G.ravel()[f] * -2; d += sq[r0 + r]; d += sq[c0 + c]; return np.maximum(d, 0, out=d)
+    else:
+        fr, fc = np.flatnonzero(D < tr[:, None]), np.flatnonzero(D < tc[None, :])
+        dist = lambda f, r, c: D.ravel()[f]
+    w = c1 - c0
+    r, c = fr // w, fr % w; d = dist(fr, r, c); k = d < tr[r]
+    out = [(r[k], c[k], d[k])]
+    fc = fc[np.argsort(fc % w, kind='stable')]
+    r, c = fc // w, fc % w; d = dist(fc, r, c); k = d < tc[c]
+    return out + [(r[k], c[k], d[k])]
 
 def _merge(vals, idx, rows, cols, v):
     "Merge candidates (row, col, value), grouped by row, into the running lists of the k smallest"
@@ -76,14 +101,14 @@ def knn_sqeuclidean(
         _merge(vals, idx, r + r0, c + r0, D[r, c])
         if with_max: mx[r0:r1] = np.maximum(mx[r0:r1], D.max(1))
         if on_tile is not None: on_tile(r0, r1, r0, r1, D)
+    whole = with_max or on_tile is not None                 # whole tiles of distances, or only the pairs that matter
+    buf = None if whole else np.empty(block * block, np.float32)
     for a, (r0, r1) in enumerate(bl):
         for c0, c1 in bl[a + 1:]:
-            D = _tile(x, sq, r0, r1, c0, c1); w = c1 - c0
-            f = np.flatnonzero(D < vals[r0:r1].max(1)[:, None])           # rows of the tile
-            _merge(vals, idx, f // w + r0, f % w + c0, D.ravel()[f])
-            f = np.flatnonzero(D < vals[c0:c1].max(1)[None, :])           # its columns, i.e. the rows c0:c1
-            f = f[np.argsort(f % w, kind='stable')]
-            _merge(vals, idx, f % w + c0, f // w + r0, D.ravel()[f])
+            D = _tile(x, sq, r0, r1, c0, c1) if whole else None
+            (r, c, d), (rc, cc, dc) = _tile_pairs(x, sq, r0, r1, c0, c1, vals[r0:r1].max(1), vals[c0:c1].max(1), D, buf)
+            _merge(vals, idx, r + r0, c + c0, d)                          # rows of the tile
+            _merge(vals, idx, cc + c0, rc + r0, dc)                       # its columns, i.e. the rows c0:c1
             if with_max: mx[r0:r1] = np.maximum(mx[r0:r1], D.max(1)); mx[c0:c1] = np.maximum(mx[c0:c1], D.max(0))
             if on_tile is not None: on_tile(r0, r1, c0, c1, D)
     o = np.argsort(idx, axis=1); vals, idx = np.take_along_axis(vals, o, 1), np.take_along_axis(idx, o, 1)
@@ -148,28 +173,28 @@ def _query_expand(V, rank, k2):
     return (A @ V).tocsr()
 
 # %% ../nbs/10_rerank.ipynb #511d401e
-def _minsum_map(A, Bt, ncols, fn, budget=1 << 18) -> list:
-    "[fn(r0, r1, S) for row chunks of A] with S[i, j] = sum_k min(A[i, k], B[j, k]); Bt = B.T, both CSR"
-    # budget: products and S cells per chunk; 2**18 keeps the float64 block S (2 MB) in cache: ~1.8x faster than 2**22 at N = 6,000
+def _minsum_map(A, Bt, ncols, fn, budget=1 << 19, workers=None) -> list:
+    "[fn(r0, r1, S) for row chunks of A], S the CSR block of S[i, j] = sum_k min(A[i, k], B[j, k]) (zero pairs left out); Bt = B.T, both CSR"
+    # budget: minima per chunk (~20 bytes each); 2**19 was as fast as larger chunks at N = 12,936
     ip, ix, dv = A.indptr, A.indices, A.data
     bp, bi, bd = Bt.indptr, Bt.indices, Bt.data
-    rowof = np.repeat(np.arange(A.shape[0]), np.diff(ip))
     first = bp[ix]                                    # column k's run of rows j in B
-    cost = bp[ix + 1] - first                         # products owed by each non-zero of A
+    cost = bp[ix + 1] - first                         # minima owed by each non-zero of A
     ccum = np.concatenate([[0], np.cumsum(cost)])
     chunks, r0, nr = [], 0, A.shape[0]
     while r0 < nr:
-        r1 = int(np.searchsorted(ccum[ip], ccum[ip[r0]] + budget, side='right')) - 1
-        r1 = min(max(r0 + 1, r1), nr, r0 + max(1, budget // max(ncols, 1)))
+        r1 = min(max(r0 + 1, int(np.searchsorted(ccum[ip], ccum[ip[r0]] + budget, side='right')) - 1), nr)
         chunks.append((r0, r1)); r0 = r1
-    def one(r0, r1):
-        e0, e1 = ip[r0], ip[r1]
+    def one(rows):
+        r0, r1 = rows; e0, e1 = ip[r0], ip[r1]
         c = cost[e0:e1]
         pos = np.repeat(first[e0:e1] - (ccum[e0:e1] - ccum[e0]), c) + np.arange(int(c.sum()))
-        v = np.minimum(np.repeat(dv[e0:e1], c), bd[pos])
-        S = np.bincount(np.repeat(rowof[e0:e1] - r0, c) * ncols + bi[pos], weights=v, minlength=(r1 - r0) * ncols)
-        return fn(r0, r1, S.reshape(r1 - r0, ncols))
-    return [one(r0, r1) for r0, r1 in chunks]
+        M = sp.csr_matrix((np.minimum(np.repeat(dv[e0:e1], c), bd[pos]), bi[pos], ccum[e0:e1 + 1] - ccum[e0]), shape=(e1 - e0, ncols))
+        P = sp.csr_matrix((np.ones(e1 - e0), np.arange(e1 - e0), ip[r0:r1 + 1] - e0), shape=(r1 - r0, e1 - e0))
+        return fn(r0, r1, P @ M)
+    workers = min(len(chunks), workers or torch.get_num_threads())
+    if workers <= 1: return [one(c) for c in chunks]
+    with ThreadPoolExecutor(workers) as ex: return list(ex.map(one, chunks))
 
 # %% ../nbs/10_rerank.ipynb #af7e4812
 def k_reciprocal_rerank_dense(
@@ -229,7 +254,10 @@ def k_reciprocal_rerank(
     d = _pair_sqdist(x, i, keys % n, vals, rank)
     V = _query_expand(_encode(keys, np.exp(-(d / mx[i]) ** 2), n), rank, k2)
     out /= mx[:Q, None]; np.square(out, out); out *= lambda_value
-    def mix(r0, r1, S): out[r0:r1] += ((1 - lambda_value) * (1 - S / (2 - S))).astype(np.float32)
+    def mix(r0, r1, S):   # out += (1-λ)·d_J, d_J = 1 where S = 0 (the same float32 sums as with a dense S)
+        o = out[r0:r1]; r, c = np.repeat(np.arange(r1 - r0), np.diff(S.indptr)), S.indices
+        near = o[r, c] + ((1 - lambda_value) * (1 - S.data / (2 - S.data))).astype(np.float32)
+        o += np.float32(1 - lambda_value); o[r, c] = near
     _minsum_map(V[:Q], V[Q:].T.tocsr(), G, mix)
     return out
 
@@ -238,7 +266,7 @@ def jaccard_distance(
     features:np.ndarray|torch.Tensor, # (N, d) L2-normalised features
     k1:int=30, # size of the k-reciprocal neighbourhoods (ranks, the point included)
     k2:int=6, # neighbours averaged in the local query expansion (1: none); at most k1
-    sparse:bool=False, # return a scipy CSR matrix of the pairs with distance < 1, or <= max_dist when that is < 1 (explicit zeros kept)
+    sparse:bool=False, # return a scipy CSR matrix of the pairs with distance < 1, or <= max_dist when that is < 1 (explicit zeros kept; columns unsorted)
     block:int=2048, # rows per tile of the neighbour pass
     max_dist:float=1., # sparse only: keep just the pairs with distance <= max_dist (DBSCAN's eps); 1 keeps all < 1
 ) -> np.ndarray|sp.csr_matrix: # (N, N) float32 Jaccard distances in [0, 1], symmetric
@@ -255,16 +283,15 @@ def jaccard_distance(
     V = _query_expand(_encode(keys, np.exp(-d), n), rank, k2)      # the softmax: exp, normalised per row
     out = None if sparse else np.ones((n, n), np.float32)
     lo = 0. if max_dist == 1 else max(0., 2 * (1 - max_dist) / (2 - max_dist) - 1e-6)   # overlaps below lo give d_J > max_dist (margin: float32 rounding)
-    def rows(r0, r1, S):
-        f = np.flatnonzero(S > lo); s = S.ravel()[f].astype(np.float32)   # (a bool scan is ~3x faster)
+    def rows(r0, r1, S):   # S: the CSR block of the overlaps (all > 0) of rows r0:r1, columns in no particular order
+        f = np.flatnonzero(S.data > lo) if lo > 0 else None              # the bound on S first: nothing else is converted
+        s = (S.data if f is None else S.data[f]).astype(np.float32)
         dj = 1 - s / (2 - s)
         dj[dj < 1e-7] = 0   # identical neighbourhoods (and the reference's clip at 0): below float32 noise
-        if out is not None: out[r0:r1].ravel()[f] = dj; return
-        c = np.searchsorted(f, np.arange(r1 - r0 + 1) * n)              # row starts (no integer division)
-        f -= np.repeat(np.arange(r1 - r0) * n, np.diff(c))
+        if out is not None: out[r0 + np.repeat(np.arange(r1 - r0), np.diff(S.indptr)), S.indices] = dj; return   # (lo = 0)
         keep = dj < 1 if max_dist == 1 else dj <= max_dist               # float32 rounding can reach 1
-        kc = np.concatenate([[0], np.cumsum(keep)])
-        return kc[c[1:]] - kc[c[:-1]], f[keep].astype(np.int32), dj[keep]
+        f = np.flatnonzero(keep) if f is None else f[keep]
+        return np.diff(np.searchsorted(f, S.indptr)), S.indices[f], dj[keep]
     res = _minsum_map(V, V.T.tocsr(), n, rows)
     if out is not None: return out
     cnt, cols, data = zip(*res)
