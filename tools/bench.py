@@ -57,7 +57,7 @@ def main():
     if 'eval' in todo: tool('bench_eval.py', '--scale', 'market', out=out/'eval_market.json')
     if 'eval_msmt' in todo: tool('bench_eval.py', '--scale', 'msmt', out=out/'eval_msmt.json')
     if 'rerank' in todo: tool('bench_rerank.py', '--scale', 'moderate', '--repeat', '2', out=out/'rerank_moderate.json')
-    if 'rerank_market' in todo: tool('bench_rerank.py', '--scale', 'market', out=out/'rerank_market.json')
+    if 'rerank_market' in todo: tool('bench_rerank.py', '--scale', 'market', '--repeat', '2', out=out/'rerank_market.json')
     if 'overhead' in todo: (out/'overhead.json').write_text(json.dumps(overhead(), indent=1))
     if 'synthetic' in todo: (out/'synthetic.json').write_text(json.dumps(synthetic(), indent=1))
     print(f'benchmarks written to {out}')
