@@ -59,7 +59,7 @@ def _tile_pairs(x, sq, r0, r1, c0, c1, tr, tc, D=None, buf=None):
     w = c1 - c0
     r, c = fr // w, fr % w; d = dist(fr, r, c); k = d < tr[r]
     out = [(r[k], c[k], d[k])]
-    fc = fc[np.argsort(fc % w, kind='stable')]
+    fc = fc[np.argsort((fc % w).astype(np.int16 if w < 2**15 else np.int64), kind='stable')]   # by column (16-bit keys: NumPy's radix sort, ~4x faster)
     r, c = fc // w, fc % w; d = dist(fc, r, c); k = d < tc[c]
     return out + [(r[k], c[k], d[k])]
 
