@@ -13,9 +13,10 @@ from fastcore.basics import store_attr
 from .core import default_device, autocast, all_gather_cat, is_main_process
 from .metrics import compute_distance, evaluate_rank, evaluate_features, RankResult
 from .data.samplers import build_loaders
+from .data.transforms import build_test_transform
 
 # %% auto #0
-__all__ = ['extract_features', 'EvalReport', 'Evaluator', 'camera_pair_breakdown']
+__all__ = ['extract_features', 'EvalReport', 'Evaluator', 'trainer_eval', 'camera_pair_breakdown']
 
 # %% ../nbs/12_evaluate.ipynb #d70df7e1
 @torch.no_grad()
@@ -102,6 +103,19 @@ class Evaluator:
             d = k_reciprocal_rerank(qf, gf, k1=self.k1, k2=self.k2, lambda_value=self.lambda_value)
             res['re-ranked'] = evaluate_rank(d, qp, gp, qc, gc, max_rank=self.max_rank, ap=self.ap)
         return EvalReport(res, qf, gf, (qp, qc), (gp, gc))
+
+# %% ../nbs/12_evaluate.ipynb #286927a3
+def trainer_eval(
+    dataset, # Has `.query` and `.gallery` records (a `ReidDataset`)
+    cfg, # A method's config: `test_batch_size`, `num_workers`, `amp`, and `height`, `width` unless `transform` is given
+    device=None, # See `default_device`
+    transform=None, # Test transform (default: `build_test_transform((cfg.height, cfg.width))`)
+    **kwargs, # Further `Evaluator` options: metric, ap, flip, rerank, ...
+): # `eval_fn(trainer)`, returning the summary dict of `trainer.module` on query and gallery
+    "The `Trainer` `eval_fn` of a method: an `Evaluator` built from its config, run on the trainer's model"
+    ev = Evaluator(dataset.query, dataset.gallery, transform=build_test_transform((cfg.height, cfg.width)) if transform is None else transform,
+                   batch_size=cfg.test_batch_size, num_workers=cfg.num_workers, device=device, amp=cfg.amp, **kwargs)
+    return lambda t: ev(t.module).summary()
 
 # %% ../nbs/12_evaluate.ipynb #5e5d683f
 def camera_pair_breakdown(

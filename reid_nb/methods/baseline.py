@@ -22,7 +22,7 @@ from ..data.samplers import RandomIdentitySampler, build_loaders
 from ..models.backbones import BACKBONES, read_checkpoint
 from ..models.heads import build_model, ReidModel, ReidOutput
 from ..losses import cross_entropy_ls, triplet_loss
-from ..evaluate import Evaluator
+from ..evaluate import Evaluator, trainer_eval
 from ..train import Trainer, Callback, build_optimizer, build_scheduler, lr_factor, param_groups
 
 # %% ../../nbs/21_methods.baseline.ipynb #001a70be
@@ -198,11 +198,7 @@ def baseline_trainer(
     model = model if model is not None else baseline_model(cfg, C)
     opt = build_optimizer(param_groups(model, cfg.lr, cfg.weight_decay), 'adam', lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = build_scheduler(opt, 'multistep', milestones=cfg.milestones, gamma=cfg.gamma, warmup=cfg.warmup, warmup_factor=cfg.warmup_factor)
-    ev = None
-    if evaluate:
-        evaluator = Evaluator(dataset.query, dataset.gallery, transform=build_test_transform((cfg.height, cfg.width)), metric='cosine',
-                              ap=cfg.ap, flip=cfg.test_flip, batch_size=cfg.test_batch_size, num_workers=cfg.num_workers, device=dev, amp=cfg.amp)
-        ev = lambda t: evaluator(t.module).summary()
+    ev = trainer_eval(dataset, cfg, dev, metric='cosine', ap=cfg.ap, flip=cfg.test_flip) if evaluate else None
     return Trainer(model, baseline_loader(cfg, dataset.train, dev), BaselineStep(cfg), opt, cfg.epochs, sched=sched, iters_per_epoch=cfg.iters,
                    device=dev, amp=cfg.amp, cbs=[SaveWeights(), *kwargs.pop('cbs', [])], run_dir=run_dir, eval_fn=ev,
                    eval_every=cfg.eval_every, config=asdict(cfg), progress=progress, **kwargs)

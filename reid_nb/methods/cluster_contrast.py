@@ -24,7 +24,7 @@ from ..models.backbones import BACKBONES
 from ..models.heads import build_model
 from ..memory import ClusterMemory
 from ..cluster import pseudo_labels, cluster_stats, cluster_centroids, camera_normalize
-from ..evaluate import extract_features, Evaluator
+from ..evaluate import extract_features, Evaluator, trainer_eval
 from ..train import Trainer, Callback, build_optimizer, build_scheduler, param_groups
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #4024fdf5
@@ -251,11 +251,7 @@ def cc_trainer(
     cc = ClusterContrast(cfg, dataset.train)
     opt = build_optimizer(param_groups(model, cfg.lr, cfg.weight_decay), 'adam', lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = build_scheduler(opt, 'step', step_size=cfg.step_size, gamma=cfg.gamma)
-    ev = None
-    if evaluate:
-        evaluator = Evaluator(dataset.query, dataset.gallery, transform=build_test_transform((cfg.height, cfg.width)), flip=False,
-                              batch_size=cfg.test_batch_size, num_workers=cfg.num_workers, device=dev, amp=cfg.amp)
-        ev = lambda t: evaluator(t.module).summary()
+    ev = trainer_eval(dataset, cfg, dev, flip=False) if evaluate else None
     t = Trainer(model, None, cc.step, opt, cfg.epochs, sched=sched, iters_per_epoch=cfg.iters, device=dev, amp=cfg.amp,
                 cbs=[cc, *kwargs.pop('cbs', [])], run_dir=run_dir, eval_fn=ev, eval_every=cfg.eval_every, config=asdict(cfg),
                 progress=progress, **kwargs)

@@ -35,7 +35,7 @@ from ..losses import memory_contrastive_loss, sample_memory_pairs, lsgan_d_loss,
 from ..memory import InstanceMemory
 from ..rerank import jaccard_distance
 from ..cluster import eps_from_rho, dbscan_cluster, cluster_stats, camera_normalize
-from ..evaluate import extract_features, Evaluator
+from ..evaluate import extract_features, trainer_eval
 from ..train import Trainer, Callback, build_optimizer, build_scheduler
 from .cluster_contrast import ClusterContrastConfig, cc_trainer
 
@@ -856,11 +856,7 @@ def gcl_trainer(
     g3 = GCL(cfg, dataset.train, 3, gen, dis, opt_g, opt_d, structure, opt_id=opt_id, memory=memory)
     cbs = list(kwargs.pop('cbs', []))
     stages = GCLStages(cfg, dataset, g2, run_dir, evaluate, progress, cbs)
-    ev = None
-    if evaluate:
-        evaluator = Evaluator(dataset.query, dataset.gallery, transform=build_test_transform((cfg.height, cfg.width)), flip=False,
-                              batch_size=cfg.test_batch_size, num_workers=cfg.num_workers, device=dev, amp=cfg.amp)
-        ev = lambda t: evaluator(t.module).summary()
+    ev = trainer_eval(dataset, cfg, dev, flip=False) if evaluate else None
     t = Trainer(id_net, None, g3.step, [opt_id, opt_g, opt_d], cfg.stage3_epochs, sched=scheds, iters_per_epoch=cfg.iters, device=dev,
                 amp=cfg.amp, cbs=[stages, g3, *cbs], run_dir=run_dir, eval_fn=ev, eval_every=cfg.eval_every,
                 modules=dict(gen=gen, dis=dis, memory=memory), config=asdict(cfg), manual_step=True, progress=progress, **kwargs)

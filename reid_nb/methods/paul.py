@@ -30,7 +30,7 @@ from ..models.backbones import BACKBONES
 from ..models.heads import build_model, PerPart
 from ..losses import triplet_loss, pedal_loss, ipfl_loss, cycle_ranking_negatives
 from ..memory import KeyedMemory, momentum_update
-from ..evaluate import Evaluator, extract_features
+from ..evaluate import extract_features, trainer_eval
 from ..train import Trainer, Callback, build_scheduler, load_checkpoint, save_checkpoint
 
 # %% ../../nbs/23_methods.paul.ipynb #e0687843
@@ -280,11 +280,8 @@ def paul_pretrain_trainer(
                      device=dev, num_workers=cfg.num_workers, seed=cfg.seed)
     def step(t, batch):
         return paul_pretrain_loss(t.model(batch[0]), batch[1], cfg.triplet_weight, cfg.triplet_margin)
-    ev = None
-    if evaluate and not cfg.all_splits and dataset.query and dataset.gallery:
-        evaluator = Evaluator(dataset.query, dataset.gallery, transform=build_test_transform((cfg.height, cfg.width), interpolation='bilinear'),
-                              flip=False, batch_size=cfg.test_batch_size, num_workers=cfg.num_workers, device=dev, amp=cfg.amp)
-        ev = lambda t: evaluator(t.module).summary()
+    ev = (trainer_eval(dataset, cfg, dev, build_test_transform((cfg.height, cfg.width), interpolation='bilinear'), flip=False)
+          if evaluate and not cfg.all_splits and dataset.query and dataset.gallery else None)
     t = Trainer(model, dl, step, opt, cfg.epochs, sched=sched, iters_per_epoch=cfg.iters, device=dev, amp=cfg.amp, cbs=[SavePretrained(n_cls), *kwargs.pop('cbs', [])],
                 run_dir=run_dir, eval_fn=ev, eval_every=cfg.eval_every, config=asdict(cfg), progress=progress, **kwargs)
     t.data = data
@@ -571,11 +568,7 @@ def paul_trainer(
     n = len(dataset.train)
     dl = make_loader(ImageDataset(dataset.train, transform=tfm), cfg.batch_size, ShuffleSampler(n, seed=cfg.seed),
                      drop_last=n >= cfg.batch_size, device=dev, num_workers=cfg.num_workers, seed=cfg.seed)
-    ev = None
-    if evaluate:
-        evaluator = Evaluator(dataset.query, dataset.gallery, transform=build_test_transform((cfg.height, cfg.width), interpolation='bilinear'),
-                              flip=False, batch_size=cfg.test_batch_size, num_workers=cfg.num_workers, device=dev, amp=cfg.amp)
-        ev = lambda t: evaluator(t.module).summary()
+    ev = trainer_eval(dataset, cfg, dev, build_test_transform((cfg.height, cfg.width), interpolation='bilinear'), flip=False) if evaluate else None
     t = Trainer(model, dl, paul.step, opt, cfg.epochs, sched=sched, iters_per_epoch=cfg.iters, device=dev, amp=cfg.amp, cbs=[paul, *kwargs.pop('cbs', [])],
                 run_dir=run_dir, eval_fn=ev, eval_every=cfg.eval_every, modules=dict(patch_memory=paul.patch_memory, centres=paul.centres),
                 config=asdict(cfg), progress=progress, **kwargs)

@@ -22,7 +22,7 @@ from ..data.samplers import TripletSampler, build_loaders
 from ..models.backbones import BACKBONES
 from ..models.heads import build_model, ReidModel
 from ..losses import VerificationLoss, pair_features
-from ..evaluate import Evaluator
+from ..evaluate import Evaluator, trainer_eval
 from ..train import Trainer, build_optimizer, build_scheduler, param_groups
 
 # %% ../../nbs/20_methods.verif.ipynb #9123b6d3
@@ -196,11 +196,7 @@ def verif_trainer(
     head = verif_head(cfg)
     opt = verif_optimizer(cfg, model, head)
     sched = build_scheduler(opt, 'multistep', milestones=cfg.milestones, gamma=cfg.gamma)
-    ev = None
-    if evaluate:
-        evaluator = Evaluator(dataset.query, dataset.gallery, transform=build_test_transform((cfg.height, cfg.width)), metric='cosine',
-                              ap=cfg.ap, flip=cfg.test_flip, batch_size=cfg.test_batch_size, num_workers=cfg.num_workers, device=dev, amp=cfg.amp)
-        ev = lambda t: evaluator(t.module).summary()
+    ev = trainer_eval(dataset, cfg, dev, metric='cosine', ap=cfg.ap, flip=cfg.test_flip) if evaluate else None
     t = Trainer(model, verif_loader(cfg, dataset.train, dev), VerifStep(cfg, head), opt, cfg.epochs, sched=sched, iters_per_epoch=cfg.iters,
                 device=dev, amp=cfg.amp, cbs=kwargs.pop('cbs', []), run_dir=run_dir, eval_fn=ev, eval_every=cfg.eval_every,
                 modules={'verif': head}, config=asdict(cfg), progress=progress, **kwargs)
