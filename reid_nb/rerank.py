@@ -19,7 +19,10 @@ def _feats(x, name:str) -> np.ndarray:
     if not isinstance(x, np.ndarray) or x.ndim != 2 or len(x) == 0:
         raise ValueError(f"{name}: expected a non-empty 2-D (n, d) tensor or array of features, "
                          f"got {type(x).__name__} with shape {tuple(getattr(x, 'shape', ()))}")
-    return np.ascontiguousarray(x, dtype=np.float32)
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    bad = ~np.isfinite(x).all(1)
+    if bad.any(): raise ValueError(f"{name}: {int(bad.sum())} of {len(x)} rows contain NaN or infinite values (first: row {int(bad.argmax())}); did training diverge?")
+    return x
 
 def _check_k(**ks):
     "Refuse neighbour counts that are not positive integers"
@@ -47,6 +50,9 @@ def _bound(sq, r0, r1, c0, c1, t):
 
 def _tile_pairs(x, sq, r0, r1, c0, c1, tr, tc, D=None, buf=None):
     "Pairs (row, col, distance) of an off-diagonal tile below the row thresholds `tr`, and those below the column thresholds `tc` (grouped by column)"
+    sr, sc = sq[r0:r1], sq[c0:c1]
+    if D is None and max(np.ptp(sr), np.ptp(sc)) > 1e-3 * max(sr.max(), sc.max()):   # norms spread out: the bound
+        D = _tile(x, sq, r0, r1, c0, c1)                                              # would let most pairs through
     if D is None:   # dot products only; the distances of the pairs that can pass, as `_tile` computes them
         G = np.matmul(x[r0:r1], x[c0:c1].T, out=None if buf is None else buf[:(r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0))
         fr = np.flatnonzero(G > _bound(sq, r0, r1, c0, c1, tr)[:, None])
@@ -91,6 +97,7 @@ def knn_sqeuclidean(
     x = _feats(x, 'knn_sqeuclidean: x'); _check_k(k=k, block=block)
     n = len(x); K = min(k, n)
     sq = np.einsum('ij,ij->i', x, x)
+    if not np.isfinite(sq).all(): raise ValueError("knn_sqeuclidean: squared norms overflow float32 (features of magnitude ~1e19 or more); rescale them")
     vals, idx = np.full((n, K), np.inf, np.float32), np.full((n, K), -1, np.int64)
     mx = np.full(n, -np.inf, np.float32)
     bl = _blocks(n, split, block)
@@ -102,7 +109,7 @@ def knn_sqeuclidean(
         if with_max: mx[r0:r1] = np.maximum(mx[r0:r1], D.max(1))
         if on_tile is not None: on_tile(r0, r1, r0, r1, D)
     whole = with_max or on_tile is not None                 # whole tiles of distances, or only the pairs that matter
-    buf = None if whole else np.empty(block * block, np.float32)
+    buf = None if whole else np.empty(min(block, n) ** 2, np.float32)
     for a, (r0, r1) in enumerate(bl):
         for c0, c1 in bl[a + 1:]:
             D = _tile(x, sq, r0, r1, c0, c1) if whole else None
@@ -175,15 +182,15 @@ def _query_expand(V, rank, k2):
 # %% ../nbs/10_rerank.ipynb #511d401e
 def _minsum_map(A, Bt, ncols, fn, budget=1 << 19, workers=None) -> list:
     "[fn(r0, r1, S) for row chunks of A], S the CSR block of S[i, j] = sum_k min(A[i, k], B[j, k]) (zero pairs left out); Bt = B.T, both CSR"
-    # budget: minima per chunk (~20 bytes each); 2**19 was as fast as larger chunks at N = 12,936
+    # budget: minima per chunk (~32 bytes each while in flight, so ~16 MB per worker); 2**19 was as fast as larger chunks at N = 12,936
     ip, ix, dv = A.indptr, A.indices, A.data
     bp, bi, bd = Bt.indptr, Bt.indices, Bt.data
     first = bp[ix]                                    # column k's run of rows j in B
     cost = bp[ix + 1] - first                         # minima owed by each non-zero of A
     ccum = np.concatenate([[0], np.cumsum(cost)])
-    chunks, r0, nr = [], 0, A.shape[0]
+    chunks, r0, nr, rc = [], 0, A.shape[0], ccum[ip]       # rc: minima owed before each row
     while r0 < nr:
-        r1 = min(max(r0 + 1, int(np.searchsorted(ccum[ip], ccum[ip[r0]] + budget, side='right')) - 1), nr)
+        r1 = min(max(r0 + 1, int(np.searchsorted(rc, rc[r0] + budget, side='right')) - 1), nr)
         chunks.append((r0, r1)); r0 = r1
     def one(rows):
         r0, r1 = rows; e0, e1 = ip[r0], ip[r1]
