@@ -11,8 +11,8 @@ import torch
 
 # %% auto #0
 __all__ = ['default_device', 'get_rank', 'get_world_size', 'is_main_process', 'all_gather_cat', 'seed_everything', 'seed_worker',
-           'amp_dtype', 'autocast', 'grad_scaler', 'git_hash', 'env_info', 'show_install', 'run_record', 'make_run_dir',
-           'get_logger']
+           'amp_dtype', 'autocast', 'grad_scaler', 'check_finite', 'git_hash', 'env_info', 'show_install', 'run_record',
+           'make_run_dir', 'get_logger']
 
 # %% ../nbs/00_core.ipynb #04587522
 def _cuda_ok(): return torch.cuda.is_available()
@@ -133,6 +133,18 @@ def grad_scaler(
     "A loss scaler that is active only when autocast runs in float16"
     dev = default_device(device)
     return torch.amp.GradScaler(dev.type, enabled=amp_dtype(dev, amp) == torch.float16)
+
+# %% ../nbs/00_core.ipynb #0744093a
+def check_finite(
+    x, # 2-D tensor or NumPy array
+    name:str, # What `x` is, for the message
+    allow_inf:bool=False, # Accept infinite values (e.g. distances), refuse only NaN
+):
+    "Raise a `ValueError` naming the rows of `x` that hold NaN (or, unless `allow_inf`, infinite) values"
+    x = torch.from_numpy(x) if isinstance(x, np.ndarray) else x
+    bad = (x.isnan() if allow_inf else ~torch.isfinite(x)).any(1)
+    if bad.any(): raise ValueError(f"{name}: {int(bad.sum())} of {len(x)} rows contain NaN{'' if allow_inf else ' or infinite'} values "
+                                   f"(first: row {int(bad.nonzero()[0, 0])}); did training diverge?")
 
 # %% ../nbs/00_core.ipynb #53574bd3
 def _version(mod):

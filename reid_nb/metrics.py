@@ -8,7 +8,7 @@ import math, warnings
 from dataclasses import dataclass
 import numpy as np
 import torch
-from .core import default_device
+from .core import default_device, check_finite
 
 # %% auto #0
 __all__ = ['compute_distance', 'RankResult', 'evaluate_rank', 'evaluate_features']
@@ -219,11 +219,6 @@ def _finish(firsts, aps, inps, nrels, max_rank, ap, n_q):
     cmc = (hits.cumsum(0).double() / denom).numpy()
     return RankResult(cmc=cmc, mAP=float(apv[valid].sum() / denom), mINP=float(inp[valid].sum() / denom), num_valid=n_valid, num_query=n_q)
 
-def _check_finite(x, name, allow_inf=False):
-    "Refuse NaN (and, unless `allow_inf`, infinite) entries, as a diverged model gives, naming how many rows have them"
-    bad = (x.isnan() if allow_inf else ~torch.isfinite(x)).any(1)
-    if bad.any(): raise ValueError(f"{name}: {int(bad.sum())} of {len(x)} rows contain NaN{'' if allow_inf else ' or infinite'} values "
-                                   f"(first: row {int(bad.nonzero()[0, 0])}); did training diverge?")
 
 # %% ../nbs/09_metrics.ipynb #411f62da
 def _labels(*xs, device): return [_as_tensor(x).long().to(device) for x in xs]
@@ -250,7 +245,7 @@ def evaluate_rank(
     gidx = _gallery_index(g_pids)
     parts = []
     for i in range(0, len(d), chunk):
-        _check_finite(d[i:i+chunk], 'evaluate_rank: distmat', allow_inf=True)   # infinite distances are allowed
+        check_finite(d[i:i+chunk], 'evaluate_rank: distmat', allow_inf=True)   # infinite distances are allowed
         parts.append(_rank_chunk(d[i:i+chunk], q_pids[i:i+chunk], q_camids[i:i+chunk], g_pids, g_camids, ap, gidx))
     return _finish(*zip(*parts), max_rank=max_rank, ap=ap, n_q=len(d))
 
@@ -298,7 +293,7 @@ def evaluate_features(
     qf, gf, g2 = _prep(qf, gf, metric)
     q_pids, g_pids, q_camids, g_camids = _labels(q_pids, g_pids, q_camids, g_camids, device=qf.device)
     _check_labels(len(qf), len(gf), q_pids, g_pids, q_camids, g_camids)
-    _check_finite(qf, 'evaluate_features: query features'); _check_finite(gf, 'evaluate_features: gallery features')
+    check_finite(qf, 'evaluate_features: query features'); check_finite(gf, 'evaluate_features: gallery features')
     chunk = min(chunk or max(1024, 2**24 // max(1, len(gf))), _max_rows(len(gf)))   # >= 1,024 rows: the GEMM stays efficient
     gidx = _gallery_index(g_pids)
     parts = []

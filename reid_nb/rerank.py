@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 import scipy.sparse as sp
+from .core import check_finite
 from concurrent.futures import ThreadPoolExecutor
 
 # %% auto #0
@@ -20,8 +21,7 @@ def _feats(x, name:str) -> np.ndarray:
         raise ValueError(f"{name}: expected a non-empty 2-D (n, d) tensor or array of features, "
                          f"got {type(x).__name__} with shape {tuple(getattr(x, 'shape', ()))}")
     x = np.ascontiguousarray(x, dtype=np.float32)
-    bad = ~np.isfinite(x).all(1)
-    if bad.any(): raise ValueError(f"{name}: {int(bad.sum())} of {len(x)} rows contain NaN or infinite values (first: row {int(bad.argmax())}); did training diverge?")
+    check_finite(x, name)
     return x
 
 def _check_k(**ks):
@@ -48,11 +48,13 @@ def _bound(sq, r0, r1, c0, c1, t):
     err = 2.**-20 * (sr + sc.max() + 2 * np.sqrt(sr * sc.max()))   # float32 rounding of D's additions (|G| <= |x||y|), 8x over
     return np.nextafter(((sr + sc.min() - t - err) / 2).astype(np.float32), -np.inf)   # rounded down: never above the bound
 
+def _narrow(sq, r0, r1, c0, c1):
+    "Do the squared norms of rows r0:r1 and c0:c1 agree within 0.1% (else the dot-product bound lets most pairs through)?"
+    s = np.concatenate([sq[r0:r1], sq[c0:c1]])
+    return np.ptp(s) <= 1e-3 * s.max()
+
 def _tile_pairs(x, sq, r0, r1, c0, c1, tr, tc, D=None, buf=None):
     "Pairs (row, col, distance) of an off-diagonal tile below the row thresholds `tr`, and those below the column thresholds `tc` (grouped by column)"
-    sr, sc = sq[r0:r1], sq[c0:c1]
-    if D is None and max(np.ptp(sr), np.ptp(sc)) > 1e-3 * max(sr.max(), sc.max()):   # norms spread out: the bound
-        D = _tile(x, sq, r0, r1, c0, c1)                                              # would let most pairs through
     if D is None:   # dot products only; the distances of the pairs that can pass, as `_tile` computes them
         G = np.matmul(x[r0:r1], x[c0:c1].T, out=None if buf is None else buf[:(r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0))
         fr = np.flatnonzero(G > _bound(sq, r0, r1, c0, c1, tr)[:, None])
@@ -112,7 +114,7 @@ def knn_sqeuclidean(
     buf = None if whole else np.empty(min(block, n) ** 2, np.float32)
     for a, (r0, r1) in enumerate(bl):
         for c0, c1 in bl[a + 1:]:
-            D = _tile(x, sq, r0, r1, c0, c1) if whole else None
+            D = _tile(x, sq, r0, r1, c0, c1) if whole or not _narrow(sq, r0, r1, c0, c1) else None
             (r, c, d), (rc, cc, dc) = _tile_pairs(x, sq, r0, r1, c0, c1, vals[r0:r1].max(1), vals[c0:c1].max(1), D, buf)
             _merge(vals, idx, r + r0, c + c0, d)                          # rows of the tile
             _merge(vals, idx, cc + c0, rc + r0, dc)                       # its columns, i.e. the rows c0:c1
