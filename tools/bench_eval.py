@@ -4,8 +4,9 @@
   python tools/bench_eval.py [--scale market|msmt] [--dim 2048]
 
 Each measurement runs in a fresh subprocess so its peak memory (max RSS) is its own. The reference
-("peer-equivalent") pipeline is what every peer does before its ranking loop: a full torch distance matrix,
-then a full argsort of every row; our pipelines are `evaluate_features` (fused and chunked) and
+("peer-equivalent") pipeline is what every peer does before its ranking loop: a full torch distance matrix
+(squared norms broadcast, then an in-place addmm, written here independently of reid_nb), then a full argsort
+of every row; our pipelines are `evaluate_features` (fused and chunked) and
 `evaluate_rank` on a given distance matrix.
 """
 import argparse, json, subprocess, sys, time
@@ -24,6 +25,11 @@ def make(nq, ng, nids, dim, seed=0):
     gf, qf = feats(gp), feats(qp)
     return qf, gf, qp, gp, torch.randint(0, 6, (nq,), generator=g), torch.randint(0, 6, (ng,), generator=g)
 
+def peer_distmat(qf, gf):
+    "The peers' distance matrix, independent of reid_nb: squared norms broadcast to a full Q×G matrix, then one in-place addmm"
+    d = (qf * qf).sum(1, keepdim=True) + (gf * gf).sum(1)[None]
+    return d.addmm_(qf, gf.T, alpha=-2)
+
 def job(name, nq, ng, nids, dim):
     import resource, numpy as np, torch
     from reid_nb.metrics import compute_distance, evaluate_rank, evaluate_features
@@ -35,7 +41,7 @@ def job(name, nq, ng, nids, dim):
     t = time.perf_counter()
     if name == 'gemm_numpy': a, b = qf.numpy(), gf.numpy(); _ = a @ b.T
     elif name == 'gemm_torch': _ = qf @ gf.T
-    elif name == 'peer': d = compute_distance(qf, gf); idx = np.argsort(d.numpy(), axis=1)
+    elif name == 'peer': d = peer_distmat(qf, gf); idx = np.argsort(d.numpy(), axis=1)
     elif name == 'argsort': idx = np.argsort(d.numpy(), axis=1)
     elif name == 'evaluate_rank': r = evaluate_rank(d, qp, gp, qc, gc); extra = r.summary()
     elif name == 'evaluate_features': r = evaluate_features(qf, gf, qp, gp, qc, gc); extra = r.summary()
