@@ -77,14 +77,13 @@ def _merge(vals, idx, rows, cols, v):
     K = vals.shape[1]
     start = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])   # rows come grouped and ascending
     u, cnt = rows[start], np.diff(np.r_[start, len(rows)])
-    P = np.full((len(u), cnt.max()), np.inf, np.float32); I = np.full(P.shape, -1, np.int64)
-    g, pos = np.repeat(np.arange(len(u)), cnt), np.arange(len(rows)) - np.repeat(start, cnt)
-    P[g, pos], I[g, pos] = v, cols
-    P, I = np.concatenate([vals[u], P], 1), np.concatenate([idx[u], I], 1)
-    if P.shape[1] > K:
-        sel = np.argpartition(P, K - 1, axis=1)[:, :K]
-        P, I = np.take_along_axis(P, sel, 1), np.take_along_axis(I, sel, 1)
-    vals[u], idx[u] = P, I
+    w = K + cnt.max()                                              # each row: its k current entries, then its candidates (inf-padded)
+    P = np.full((len(u), w), np.inf, np.float32); I = np.full(P.shape, -1, np.int64)
+    P[:, :K], I[:, :K] = vals[u], idx[u]
+    f = np.repeat(np.arange(len(u)) * w + K - start, cnt) + np.arange(len(rows))   # flat positions of the candidates
+    P.ravel()[f], I.ravel()[f] = v, cols
+    sel = np.argpartition(P, K - 1, axis=1)[:, :K] + (np.arange(len(u)) * w)[:, None]   # flat indices (cheaper than take_along_axis)
+    vals[u], idx[u] = P.ravel()[sel], I.ravel()[sel]
 
 # %% ../nbs/10_rerank.ipynb #c1292d50
 def knn_sqeuclidean(
