@@ -17,8 +17,22 @@ __all__ = ['compute_distance', 'RankResult', 'evaluate_rank', 'evaluate_features
 _METRICS = ('euclidean', 'sqeuclidean', 'cosine')
 
 def _as_tensor(x, dtype=None):
-    "numpy arrays, lists and tensors alike become tensors (no copy when already a tensor)"
-    return x if isinstance(x, torch.Tensor) and (dtype is None or x.dtype == dtype) else torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x, dtype=dtype)
+    "numpy arrays, lists and tensors alike become tensors (no copy when already a tensor; NumPy views with negative strides are copied)"
+    if isinstance(x, torch.Tensor): return x if dtype is None or x.dtype == dtype else x.to(dtype)
+    x = np.asarray(x)
+    return torch.as_tensor(x.copy() if any(s < 0 for s in x.strides) else x, dtype=dtype)
+
+def _max_rows(G): return 2 ** (31 - max(1, (G - 1).bit_length()))   # rows per chunk that `_keys` can pack
+
+def _query_chunk(chunk, G):
+    "Query rows per step: `chunk`, else about 16M distances and at least 2,048 rows while that stays under 2^28 distances (1 GB)"
+    return max(1, min(chunk or max(min(2048, 2**28 // max(1, G)), 2**24 // max(1, G)), _max_rows(G) - 8))
+
+def _spans(n, chunk):
+    "Row ranges of `chunk` rows; a tail of fewer than 8 rows joins the one before (MKL rounds one- and two-row products differently)"
+    s = list(range(0, n, chunk)) + [n]
+    if len(s) > 2 and s[-1] - s[-2] < 8 <= chunk: del s[-2]
+    return list(zip(s[:-1], s[1:]))
 
 def _sqnorms(x):
     "Squared L2 norm of each row (on the CPU by NumPy's einsum, ~3x faster than torch's `(x*x).sum(1)`)"
@@ -28,11 +42,14 @@ def _prep(qf, gf, metric, who):
     "Checked float32 features on one device and the squared norms the distances need: (qf, gf, q2, g2), norms None for 'cosine'"
     if metric not in _METRICS: raise ValueError(f"metric={metric!r}: expected one of {_METRICS}")
     qf = _as_tensor(qf).detach().float(); gf = _as_tensor(gf).detach().float().to(qf.device)
-    if qf.ndim != 2 or gf.ndim != 2 or qf.shape[1] != gf.shape[1]:
-        raise ValueError(f"features must be 2-D with the same width: query {tuple(qf.shape)}, gallery {tuple(gf.shape)}")
+    if qf.ndim != 2 or gf.ndim != 2 or qf.shape[1] != gf.shape[1] or not len(qf) or not len(gf):
+        raise ValueError(f"{who}: features must be non-empty, 2-D and of the same width: query {tuple(qf.shape)}, gallery {tuple(gf.shape)}")
     check_finite(qf, f'{who}: query features'); check_finite(gf, f'{who}: gallery features')
+    q2, g2 = _sqnorms(qf), _sqnorms(gf)
+    for name, s in (('query', q2), ('gallery', g2)):   # (cosine too: F.normalize's norm overflows the same way)
+        if not torch.isfinite(s).all(): raise ValueError(f"{who}: the squared norms of the {name} features overflow float32 (values of magnitude ~1e19 or more); rescale them")
     if metric == 'cosine': return torch.nn.functional.normalize(qf, dim=1), torch.nn.functional.normalize(gf, dim=1), None, None
-    return qf, gf, _sqnorms(qf), _sqnorms(gf)
+    return qf, gf, q2, g2
 
 def _proxy_chunk(q, gf, g2, metric, out=None):
     "One matrix product (into `out` if given): |g|² − 2 q·g, a row-wise increasing function of the distances of `q` to the gallery; for 'cosine' the distance 1 − q·g"
@@ -49,14 +66,14 @@ def compute_distance(
     qf, # Query features, (Q, D) tensor or array
     gf, # Gallery features, (G, D)
     metric:str='euclidean', # 'euclidean', 'sqeuclidean' or 'cosine' (1 - cosine similarity)
-    chunk:int=2048, # Query rows per matrix product
-) -> torch.Tensor: # (Q, G) float32 distances, on the features' device
+    chunk:int|None=None, # Query rows per matrix product (default: as `evaluate_features`, so both compute the same values)
+) -> torch.Tensor: # (Q, G) float32 distances, on the features' device (no gradient: an evaluation tool)
     "Query × gallery distance matrix, computed in chunks of queries"
     qf, gf, q2, g2 = _prep(qf, gf, metric, 'compute_distance')
     out = torch.empty(len(qf), len(gf), device=qf.device)
-    for i in range(0, len(qf), chunk):   # each chunk is written in place: no temporaries
-        t = _proxy_chunk(qf[i:i+chunk], gf, g2, metric, out=out[i:i+chunk])
-        _from_proxy(t, None if q2 is None else q2[i:i+chunk, None], metric, inplace=True)
+    for a, b in _spans(len(qf), _query_chunk(chunk, len(gf))):   # each chunk is written in place: no temporaries
+        t = _proxy_chunk(qf[a:b], gf, g2, metric, out=out[a:b])
+        _from_proxy(t, None if q2 is None else q2[a:b, None], metric, inplace=True)
     return out
 
 # %% ../nbs/09_metrics.ipynb #41d9fb40
@@ -127,8 +144,6 @@ def _same_pid(q_pids, gidx):
     valid = ar[None] < cnt[:, None]
     return order[(starts[k][:, None] + ar[None]).clamp(max=len(order) - 1)].masked_fill(~valid, 0), valid
 
-def _max_rows(G): return 2 ** (31 - max(1, (G - 1).bit_length()))   # rows per chunk that `_keys` can pack
-
 def _keys(r, x, c, G):
     "One int64 per (row r, float32 distance x, gallery index c < G), ordered as the ranking: by row, then distance, then index"
     i = (x.float() + 0.).contiguous().view(torch.int32).long()     # + 0.: -0.0 becomes +0.0, as the comparison sees them
@@ -196,7 +211,7 @@ def _rank_chunk(d, q_pids, q_camids, g_pids, g_camids, ap, gidx, q2=None, metric
     tmax = torch.where(match, t, -torch.inf).max(1).values  # the last true match (for a proxy: a margin of 8 float32 ulps
     if q2 is not None: tmax = torch.where(nrel > 0, tmax + 2**-20 * (q2.abs() + tmax.abs()), tmax)  # covers rounding ties)
     near = d <= tmax[:, None]                              # only these can rank before a true match
-    dense = _rowcount(near) > G * _DENSE_FRAC
+    dense = (_rowcount(near) > G * _DENSE_FRAC) | (tmax == torch.inf)   # a match at +inf distance ties with the padding: sort
     jr, jc = (same & scam).nonzero(as_tuple=True)           # junk: same identity, same camera
     pos = _positions_by_count(d, near, dense, (jr, idx[jr, jc]), (g_pids == -1) if trap else None, v, gi, nrel, q2, metric)
     if dense.any():
@@ -236,6 +251,10 @@ def _finish(firsts, aps, inps, nrels, max_rank, ap, n_q):
 # %% ../nbs/09_metrics.ipynb #411f62da
 def _labels(*xs, device): return [_as_tensor(x).long().to(device) for x in xs]
 
+def _rankable(d):
+    "float32 and float64 distances as they are; other floats as float32, integers and booleans as float64 (all exactly)"
+    return d if d.dtype in (torch.float32, torch.float64) else d.float() if d.is_floating_point() else d.double()
+
 def evaluate_rank(
     distmat, # (Q, G) distances, tensor or array (smaller = more similar)
     q_pids, g_pids, # Identity of each query / gallery image
@@ -248,18 +267,18 @@ def evaluate_rank(
 ) -> RankResult:
     "CMC, mAP and mINP of a query × gallery distance matrix"
     if ap not in ('step', 'trapezoid'): raise ValueError(f"ap={ap!r}: expected 'step' or 'trapezoid'")
-    d = _as_tensor(distmat)
-    if d.ndim != 2: raise ValueError(f"distmat must be 2-D (queries × gallery), got shape {tuple(d.shape)}")
+    d = _as_tensor(distmat).detach()
+    if d.ndim != 2 or 0 in d.shape: raise ValueError(f"distmat must be 2-D (queries × gallery) and non-empty, got shape {tuple(d.shape)}")
     q_pids, g_pids, q_camids, g_camids = _labels(q_pids, g_pids, q_camids, g_camids, device=d.device)
     _check_labels(*d.shape, q_pids, g_pids, q_camids, g_camids)
     max_rank = min(max_rank, d.shape[1])
     if cuhk03: return _eval_cuhk03(d, q_pids, g_pids, q_camids, g_camids, max_rank, seed)
     chunk = min(chunk or max(1, 2**24 // max(1, d.shape[1])), _max_rows(d.shape[1]))
     gidx = _gallery_index(g_pids)
+    check_finite(d, 'evaluate_rank: distmat', allow_inf=True)   # infinite distances are allowed
     parts = []
     for i in range(0, len(d), chunk):
-        check_finite(d[i:i+chunk], 'evaluate_rank: distmat', allow_inf=True)   # infinite distances are allowed
-        parts.append(_rank_chunk(d[i:i+chunk].contiguous(), q_pids[i:i+chunk], q_camids[i:i+chunk], g_pids, g_camids, ap, gidx))
+        parts.append(_rank_chunk(_rankable(d[i:i+chunk]).contiguous(), q_pids[i:i+chunk], q_camids[i:i+chunk], g_pids, g_camids, ap, gidx))
     return _finish(*zip(*parts), max_rank=max_rank, ap=ap, n_q=len(d))
 
 # %% ../nbs/09_metrics.ipynb #bec65544
@@ -299,17 +318,17 @@ def evaluate_features(
     metric:str='euclidean', # As in `compute_distance`
     max_rank:int=50, # Length of the CMC curve
     ap:str='step', # 'step' or 'trapezoid', as in `evaluate_rank`
-    chunk:int|None=None, # Query rows per step (default: about 16M distances, and at least 2,048 rows)
+    chunk:int|None=None, # Query rows per step (default: about 16M distances, at least 2,048 rows while under 1 GB)
 ) -> RankResult:
     "CMC, mAP and mINP straight from features, never holding the whole distance matrix"
     if ap not in ('step', 'trapezoid'): raise ValueError(f"ap={ap!r}: expected 'step' or 'trapezoid'")
     qf, gf, q2, g2 = _prep(qf, gf, metric, 'evaluate_features')
     q_pids, g_pids, q_camids, g_camids = _labels(q_pids, g_pids, q_camids, g_camids, device=qf.device)
     _check_labels(len(qf), len(gf), q_pids, g_pids, q_camids, g_camids)
-    chunk = min(chunk or max(2048, 2**24 // max(1, len(gf))), _max_rows(len(gf)))   # >= 2,048 rows: the GEMM stays efficient
+    spans = _spans(len(qf), _query_chunk(chunk, len(gf)))   # the chunks `compute_distance` uses: the same products, the same values
     gidx = _gallery_index(g_pids)
-    parts, buf = [], torch.empty(min(chunk, len(qf)) * len(gf), device=qf.device)   # one buffer for every chunk: fresh memory costs page faults
-    for i in range(0, len(qf), chunk):   # rank on the proxy |g|² - 2 q·g; only the images that matter get their distance
-        t = _proxy_chunk(qf[i:i+chunk], gf, g2, metric, out=buf[:len(qf[i:i+chunk]) * len(gf)].view(-1, len(gf)))
-        parts.append(_rank_chunk(t, q_pids[i:i+chunk], q_camids[i:i+chunk], g_pids, g_camids, ap, gidx, None if q2 is None else q2[i:i+chunk], metric))
+    parts, buf = [], torch.empty(max(b - a for a, b in spans) * len(gf), device=qf.device)   # one buffer for every chunk: fresh memory costs page faults
+    for a, b in spans:   # rank on the proxy |g|² - 2 q·g; only the images that matter get their distance
+        t = _proxy_chunk(qf[a:b], gf, g2, metric, out=buf[:(b - a) * len(gf)].view(b - a, len(gf)))
+        parts.append(_rank_chunk(t, q_pids[a:b], q_camids[a:b], g_pids, g_camids, ap, gidx, None if q2 is None else q2[a:b], metric))
     return _finish(*zip(*parts), max_rank=min(max_rank, len(gf)), ap=ap, n_q=len(qf))
