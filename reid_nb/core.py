@@ -11,8 +11,8 @@ import torch
 
 # %% auto #0
 __all__ = ['default_device', 'get_rank', 'get_world_size', 'is_main_process', 'all_gather_cat', 'seed_everything', 'seed_worker',
-           'amp_dtype', 'autocast', 'grad_scaler', 'check_finite', 'git_hash', 'env_info', 'show_install', 'run_record',
-           'make_run_dir', 'get_logger']
+           'amp_dtype', 'autocast', 'grad_scaler', 'check_finite', 'sq_norms', 'git_hash', 'env_info', 'show_install',
+           'run_record', 'make_run_dir', 'get_logger']
 
 # %% ../nbs/00_core.ipynb #04587522
 def _cuda_ok(): return torch.cuda.is_available()
@@ -147,6 +147,19 @@ def check_finite(
     bad = (x.isnan() if allow_inf else ~torch.isfinite(x)).any(1)
     if bad.any(): raise ValueError(f"{name}: {int(bad.sum())} of {len(x)} rows contain NaN{'' if allow_inf else ' or infinite'} values "
                                    f"(first: row {int(bad.nonzero()[0, 0])}); did training diverge?")
+
+# %% ../nbs/00_core.ipynb #f6481c72
+def sq_norms(
+    x, # 2-D float tensor or NumPy array of features
+    name:str, # What `x` is, for the message
+):
+    "Squared L2 norm of each row (same type and device as `x`), refusing norms that overflow"
+    if isinstance(x, np.ndarray): s = np.einsum('ij,ij->i', x, x); ok = np.isfinite(s).all()
+    else:
+        s = torch.from_numpy(np.einsum('ij,ij->i', x.numpy(), x.numpy())) if x.device.type == 'cpu' else (x * x).sum(1)
+        ok = bool(torch.isfinite(s).all())
+    if not ok: raise ValueError(f"{name}: squared norms overflow float32 (values of magnitude ~1e19 or more); rescale them")
+    return s
 
 # %% ../nbs/00_core.ipynb #53574bd3
 def _version(mod):

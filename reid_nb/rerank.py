@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 import scipy.sparse as sp
-from .core import check_finite
+from .core import check_finite, sq_norms
 from concurrent.futures import ThreadPoolExecutor
 
 # %% auto #0
@@ -97,8 +97,7 @@ def knn_sqeuclidean(
     "All-pairs k nearest neighbours by squared Euclidean distance, and each row's largest distance, in one tiled pass"
     x = _feats(x, 'knn_sqeuclidean: x'); _check_k(k=k, block=block)
     n = len(x); K = min(k, n)
-    sq = np.einsum('ij,ij->i', x, x)
-    if not np.isfinite(sq).all(): raise ValueError("knn_sqeuclidean: squared norms overflow float32 (features of magnitude ~1e19 or more); rescale them")
+    sq = sq_norms(x, 'knn_sqeuclidean: x')
     vals, idx = np.full((n, K), np.inf, np.float32), np.full((n, K), -1, np.int64)
     mx = np.full(n, -np.inf, np.float32)
     bl = _blocks(n, split, block)
