@@ -8,7 +8,9 @@ import numpy as np
 import torch
 import scipy.sparse as sp
 from .core import check_finite, sq_norms
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from threadpoolctl import threadpool_limits
 
 # %% auto #0
 __all__ = ['knn_sqeuclidean', 'k_reciprocal_mask', 'k_reciprocal_rerank_dense', 'k_reciprocal_rerank', 'jaccard_distance']
@@ -43,7 +45,7 @@ def _tile(x, sq, r0, r1, c0, c1):
     return D
 
 def _bound(sq, r0, r1, c0, c1, t):
-    "For each row of r0:r1, a float32 `a` such that D < t (per row) needs G > a, against every column of c0:c1"
+    "For each row of r0:r1, a float32 `a` such that D <= t (per row) needs G > a, against every column of c0:c1"
     sr, sc = sq[r0:r1].astype(np.float64), sq[c0:c1].astype(np.float64)
     err = 2.**-20 * (sr + sc.max() + 2 * np.sqrt(sr * sc.max()))   # float32 rounding of D's additions (|G| <= |x||y|), 8x over
     return np.nextafter(((sr + sc.min() - t - err) / 2).astype(np.float32), -np.inf)   # rounded down: never above the bound
@@ -54,7 +56,7 @@ def _narrow(sq, r0, r1, c0, c1):
     return np.ptp(s) <= 1e-3 * s.max()
 
 def _tile_pairs(x, sq, r0, r1, c0, c1, tr, tc, D=None, buf=None):
-    "Pairs (row, col, distance) of an off-diagonal tile below the row thresholds `tr`, and those below the column thresholds `tc` (grouped by column)"
+    "Pairs (row, col, distance) of an off-diagonal tile within the row thresholds `tr`, and those within the column thresholds `tc` (grouped by column)"
     if D is None:   # dot products only; the distances of the pairs that can pass, as `_tile` computes them
         G = np.matmul(x[r0:r1], x[c0:c1].T, out=None if buf is None else buf[:(r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0))
         fr = np.flatnonzero(G > _bound(sq, r0, r1, c0, c1, tr)[:, None])
@@ -62,38 +64,52 @@ def _tile_pairs(x, sq, r0, r1, c0, c1, tr, tc, D=None, buf=None):
         def dist(f, r, c):
             d = G.ravel()[f] * -2; d += sq[r0 + r]; d += sq[c0 + c]; return np.maximum(d, 0, out=d)
     else:
-        fr, fc = np.flatnonzero(D < tr[:, None]), np.flatnonzero(D < tc[None, :])
+        fr, fc = np.flatnonzero(D <= tr[:, None]), np.flatnonzero(D <= tc[None, :])
         dist = lambda f, r, c: D.ravel()[f]
     w = c1 - c0
-    r, c = fr // w, fr % w; d = dist(fr, r, c); k = d < tr[r]
+    r, c = fr // w, fr % w; d = dist(fr, r, c); k = d <= tr[r]   # (<=: a tie with the k-th may still win on its index)
     out = [(r[k], c[k], d[k])]
     fc = fc[np.argsort((fc % w).astype(np.int16 if w < 2**15 else np.int64), kind='stable')]   # by column (16-bit keys: NumPy's radix sort, ~4x faster)
-    r, c = fc // w, fc % w; d = dist(fc, r, c); k = d < tc[c]
+    r, c = fc // w, fc % w; d = dist(fc, r, c); k = d <= tc[c]
     return out + [(r[k], c[k], d[k])]
 
+def _keys(v, ids):
+    "int64 sort keys of (distance, id): a float32 >= 0 orders as its bits, so the keys order by distance, then by id"
+    return (np.asarray(v, np.float32).view(np.uint32).astype(np.int64) << 32) | (ids & 0xFFFFFFFF)
+
+def _unkey(keys):
+    "Distances and ids back from `_keys`"
+    return (keys >> 32).astype(np.uint32).view(np.float32), keys & 0xFFFFFFFF
+
 def _merge(vals, idx, rows, cols, v):
-    "Merge candidates (row, col, value), grouped by row, into the running lists of the k smallest"
+    "Merge candidates (row, col, value), grouped by row, into the running lists of the k smallest by (value, col)"
     if len(rows) == 0: return
     K = vals.shape[1]
     start = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])   # rows come grouped and ascending
     u, cnt = rows[start], np.diff(np.r_[start, len(rows)])
-    w = K + cnt.max()                                              # each row: its k current entries, then its candidates (inf-padded)
-    P = np.full((len(u), w), np.inf, np.float32); I = np.full(P.shape, -1, np.int64)
-    P[:, :K], I[:, :K] = vals[u], idx[u]
+    w = K + cnt.max()                                              # each row: its k current entries, then its candidates (padded)
+    P = np.full((len(u), w), np.iinfo(np.int64).max, np.int64)
+    P[:, :K] = _keys(vals[u], idx[u])
     f = np.repeat(np.arange(len(u)) * w + K - start, cnt) + np.arange(len(rows))   # flat positions of the candidates
-    P.ravel()[f], I.ravel()[f] = v, cols
-    sel = np.argpartition(P, K - 1, axis=1)[:, :K] + (np.arange(len(u)) * w)[:, None]   # flat indices (cheaper than take_along_axis)
-    vals[u], idx[u] = P.ravel()[sel], I.ravel()[sel]
+    P.ravel()[f] = _keys(v, cols)
+    vals[u], idx[u] = _unkey(np.partition(P, K - 1, axis=1)[:, :K])   # a total order: the same lists whatever order tiles merge in
+
+def _pmap(fn, items, workers=None) -> list:
+    "[fn(i) for i in items] on `workers` threads (default: torch's thread count), each with a one-thread BLAS"
+    items = list(items); workers = min(len(items), workers or torch.get_num_threads())
+    if workers <= 1: return [fn(i) for i in items]
+    with threadpool_limits(1, user_api='blas'), ThreadPoolExecutor(workers) as ex: return list(ex.map(fn, items))
 
 # %% ../nbs/10_rerank.ipynb #c1292d50
 def knn_sqeuclidean(
     x:np.ndarray|torch.Tensor, # (n, d) features
     k:int, # neighbours to keep per point (the point itself, at distance 0, is one of them)
-    block:int=2048, # rows per tile; the pass holds a few block×block float32 tiles
+    block:int=2048, # rows per tile; each worker holds a few block×block float32 tiles
     split:int=0, # no tile straddles this row (the re-ranking passes Q, so query×gallery tiles stay whole)
-    on_tile=None, # optional callback `on_tile(r0, r1, c0, c1, D)` for every tile computed (c0 >= r0)
+    on_tile=None, # optional callback `on_tile(r0, r1, c0, c1, D)` for every tile computed (c0 >= r0), called from the worker threads
     with_max:bool=True, # also return each row's largest distance (else None)
-) -> tuple: # (n, k) distances and (n, k) ids, nearest first, and (n,) each row's largest distance
+    workers:int|None=None, # threads, each computing whole tiles with a one-thread BLAS (default: torch's thread count)
+) -> tuple: # (n, k) distances and (n, k) ids, nearest first (ties by id), and (n,) each row's largest distance
     "All-pairs k nearest neighbours by squared Euclidean distance, and each row's largest distance, in one tiled pass"
     x = _feats(x, 'knn_sqeuclidean: x'); _check_k(k=k, block=block)
     n = len(x); K = min(k, n)
@@ -101,26 +117,34 @@ def knn_sqeuclidean(
     vals, idx = np.full((n, K), np.inf, np.float32), np.full((n, K), -1, np.int64)
     mx = np.full(n, -np.inf, np.float32)
     bl = _blocks(n, split, block)
-    for r0, r1 in bl:  # diagonal tiles first: every row then has a finite k-th distance to filter by
+    lock = [threading.Lock() for _ in bl]                   # one per row block: the lists of its rows, and their maxima
+    whole = with_max or on_tile is not None                 # whole tiles of distances, or only the pairs that matter
+    own = threading.local()                                 # each worker's buffer of dot products
+    def diag(a):   # the diagonal tiles first: every row then has a finite k-th distance to filter by
+        r0, r1 = bl[a]
         D = _tile(x, sq, r0, r1, r0, r1)
         kk = min(K, r1 - r0) - 1
         r, c = np.nonzero(D <= np.partition(D, kk, axis=1)[:, kk:kk + 1])
-        _merge(vals, idx, r + r0, c + r0, D[r, c])
-        if with_max: mx[r0:r1] = np.maximum(mx[r0:r1], D.max(1))
+        _merge(vals, idx, r + r0, c + r0, D[r, c])        # only rows of this block: no other tile of this phase touches them
+        if with_max: mx[r0:r1] = D.max(1)
         if on_tile is not None: on_tile(r0, r1, r0, r1, D)
-    whole = with_max or on_tile is not None                 # whole tiles of distances, or only the pairs that matter
-    buf = None if whole else np.empty(min(block, n) ** 2, np.float32)
-    for a, (r0, r1) in enumerate(bl):
-        for c0, c1 in bl[a + 1:]:
-            D = _tile(x, sq, r0, r1, c0, c1) if whole or not _narrow(sq, r0, r1, c0, c1) else None
-            (r, c, d), (rc, cc, dc) = _tile_pairs(x, sq, r0, r1, c0, c1, vals[r0:r1].max(1), vals[c0:c1].max(1), D, buf)
-            _merge(vals, idx, r + r0, c + c0, d)                          # rows of the tile
-            _merge(vals, idx, cc + c0, rc + r0, dc)                       # its columns, i.e. the rows c0:c1
-            if with_max: mx[r0:r1] = np.maximum(mx[r0:r1], D.max(1)); mx[c0:c1] = np.maximum(mx[c0:c1], D.max(0))
-            if on_tile is not None: on_tile(r0, r1, c0, c1, D)
-    o = np.argsort(idx, axis=1); vals, idx = np.take_along_axis(vals, o, 1), np.take_along_axis(idx, o, 1)
-    o = np.argsort(vals, axis=1, kind='stable')   # by distance, ties by id
-    vals, idx = np.take_along_axis(vals, o, 1), np.take_along_axis(idx, o, 1)
+    def off(ab):
+        a, b = ab; (r0, r1), (c0, c1) = bl[a], bl[b]
+        with lock[a]: tr = vals[r0:r1].max(1)              # a threshold read before another tile's merge is only larger: safe
+        with lock[b]: tc = vals[c0:c1].max(1)
+        D = _tile(x, sq, r0, r1, c0, c1) if whole or not _narrow(sq, r0, r1, c0, c1) else None
+        if D is None and not hasattr(own, 'buf'): own.buf = np.empty(min(block, n) ** 2, np.float32)
+        (r, c, d), (rc, cc, dc) = _tile_pairs(x, sq, r0, r1, c0, c1, tr, tc, D, getattr(own, 'buf', None))
+        with lock[a]:                                                     # rows of the tile
+            _merge(vals, idx, r + r0, c + c0, d)
+            if with_max: mx[r0:r1] = np.maximum(mx[r0:r1], D.max(1))
+        with lock[b]:                                                     # its columns, i.e. the rows c0:c1
+            _merge(vals, idx, cc + c0, rc + r0, dc)
+            if with_max: mx[c0:c1] = np.maximum(mx[c0:c1], D.max(0))
+        if on_tile is not None: on_tile(r0, r1, c0, c1, D)
+    _pmap(diag, range(len(bl)), workers)
+    _pmap(off, [(a, b) for a in range(len(bl)) for b in range(a + 1, len(bl))], workers)
+    vals, idx = _unkey(np.sort(_keys(vals, idx), axis=1))  # nearest first, ties by id
     return vals, idx, (mx if with_max else None)
 
 # %% ../nbs/10_rerank.ipynb #c80511cc
@@ -204,9 +228,7 @@ def _minsum_map(A, Bt, ncols, fn, budget=1 << 19, workers=None) -> list:
         M = sp.csr_matrix((np.minimum(np.repeat(dv[e0:e1], c), bd[pos]), bi[pos], ccum[e0:e1 + 1] - ccum[e0]), shape=(e1 - e0, ncols))
         P = sp.csr_matrix((np.ones(e1 - e0), np.arange(e1 - e0), ip[r0:r1 + 1] - e0), shape=(r1 - r0, e1 - e0))
         return fn(r0, r1, P @ M)
-    workers = min(len(chunks), workers or torch.get_num_threads())
-    if workers <= 1: return [one(c) for c in chunks]
-    with ThreadPoolExecutor(workers) as ex: return list(ex.map(one, chunks))
+    return _pmap(one, chunks, workers)
 
 # %% ../nbs/10_rerank.ipynb #af7e4812
 def k_reciprocal_rerank_dense(
