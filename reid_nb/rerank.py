@@ -4,6 +4,7 @@
 
 # %% ../nbs/10_rerank.ipynb #52016334
 from __future__ import annotations
+import math
 import numpy as np
 import torch
 import scipy.sparse as sp
@@ -32,6 +33,10 @@ def _check_k(**ks):
         if not isinstance(v, (int, np.integer)) or v < 1: raise ValueError(f"{k} must be a positive integer, got {v!r}")
 
 # %% ../nbs/10_rerank.ipynb #1160b38b
+def _tile_rows(n, workers):
+    "Rows per tile: 2,048 (the fastest on these machines), fewer where the pass would have too few tiles for `workers` threads"
+    return int(min(2048, max(256, -(-n // math.ceil(math.sqrt(8 * workers))))))   # about 4 tiles per thread at least
+
 def _blocks(n, split, block):
     "Row ranges of at most `block` rows that do not straddle `split`"
     return [(s, min(s + block, e)) for a, e in ((0, split), (split, n)) for s in range(a, e, block)]
@@ -104,15 +109,18 @@ def _pmap(fn, items, workers=None) -> list:
 def knn_sqeuclidean(
     x:np.ndarray|torch.Tensor, # (n, d) features
     k:int, # neighbours to keep per point (the point itself, at distance 0, is one of them)
-    block:int=2048, # rows per tile; each worker holds a few block×block float32 tiles
+    block:int|None=None, # rows per tile (None: see `_tile_rows`); each worker holds a few block×block float32 tiles
     split:int=0, # no tile straddles this row (the re-ranking passes Q, so query×gallery tiles stay whole)
     on_tile=None, # optional callback `on_tile(r0, r1, c0, c1, D)` for every tile computed (c0 >= r0), called from the worker threads
     with_max:bool=True, # also return each row's largest distance (else None)
     workers:int|None=None, # threads, each computing whole tiles with a one-thread BLAS (default: torch's thread count)
 ) -> tuple: # (n, k) distances and (n, k) ids, nearest first (ties by id), and (n,) each row's largest distance
     "All-pairs k nearest neighbours by squared Euclidean distance, and each row's largest distance, in one tiled pass"
-    x = _feats(x, 'knn_sqeuclidean: x'); _check_k(k=k, block=block)
-    n = len(x); K = min(k, n)
+    x = _feats(x, 'knn_sqeuclidean: x'); n = len(x)
+    if workers is None: workers = torch.get_num_threads()
+    _check_k(k=k, workers=workers)
+    if block is None: block = _tile_rows(n, workers)
+    _check_k(block=block); K = min(k, n)
     sq = sq_norms(x, 'knn_sqeuclidean: x')
     vals, idx = np.full((n, K), np.inf, np.float32), np.full((n, K), -1, np.int64)
     mx = np.full(n, -np.inf, np.float32)
@@ -269,7 +277,7 @@ def k_reciprocal_rerank(
     k1:int=20, # size of the k-reciprocal neighbourhoods
     k2:int=6, # neighbours averaged in the local query expansion (1: none)
     lambda_value:float=0.3, # weight of the original distance in the final mix
-    block:int=2048, # rows per tile of the distance pass
+    block:int|None=None, # rows per tile of the distance pass (None: see `knn_sqeuclidean`)
 ) -> np.ndarray: # (Q, G) float32 re-ranked distances, smaller is closer
     "k-reciprocal re-ranking (Zhong et al. 2017) of squared-Euclidean distances, sparse and tiled"
     qf, gf = _feats(qf, 'k_reciprocal_rerank: qf'), _feats(gf, 'k_reciprocal_rerank: gf')
@@ -301,7 +309,7 @@ def jaccard_distance(
     k1:int=30, # size of the k-reciprocal neighbourhoods (ranks, the point included)
     k2:int=6, # neighbours averaged in the local query expansion (1: none); at most k1
     sparse:bool=False, # return a scipy CSR matrix of the pairs with distance < 1, or <= max_dist when that is < 1 (explicit zeros kept; columns unsorted)
-    block:int=2048, # rows per tile of the neighbour pass
+    block:int|None=None, # rows per tile of the neighbour pass (None: see `knn_sqeuclidean`)
     max_dist:float=1., # sparse only: keep just the pairs with distance <= max_dist (DBSCAN's eps); 1 keeps all < 1
 ) -> np.ndarray|sp.csr_matrix: # (N, N) float32 Jaccard distances in [0, 1], symmetric
     "k-reciprocal Jaccard distance of Cluster Contrast / GCL, for DBSCAN pseudo-labels"
