@@ -4,13 +4,13 @@
 
 # %% ../nbs/10_rerank.ipynb #52016334
 from __future__ import annotations
-import math
 import numpy as np
 import torch
 import scipy.sparse as sp
 from .core import check_finite, sq_norms
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from threadpoolctl import threadpool_limits
 
 # %% auto #0
@@ -30,13 +30,9 @@ def _feats(x, name:str) -> np.ndarray:
 def _check_k(**ks):
     "Refuse neighbour counts that are not positive integers"
     for k, v in ks.items():
-        if not isinstance(v, (int, np.integer)) or v < 1: raise ValueError(f"{k} must be a positive integer, got {v!r}")
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1: raise ValueError(f"{k} must be a positive integer, got {v!r}")
 
 # %% ../nbs/10_rerank.ipynb #1160b38b
-def _tile_rows(n, workers):
-    "Rows per tile: 2,048 (the fastest on these machines), fewer where the pass would have too few tiles for `workers` threads"
-    return int(min(2048, max(256, -(-n // math.ceil(math.sqrt(8 * workers))))))   # about 4 tiles per thread at least
-
 def _blocks(n, split, block):
     "Row ranges of at most `block` rows that do not straddle `split`"
     return [(s, min(s + block, e)) for a, e in ((0, split), (split, n)) for s in range(a, e, block)]
@@ -78,49 +74,65 @@ def _tile_pairs(x, sq, r0, r1, c0, c1, tr, tc, D=None, buf=None):
     r, c = fc // w, fc % w; d = dist(fc, r, c); k = d <= tc[c]
     return out + [(r[k], c[k], d[k])]
 
-def _keys(v, ids):
-    "int64 sort keys of (distance, id): a float32 >= 0 orders as its bits, so the keys order by distance, then by id"
-    return (np.asarray(v, np.float32).view(np.uint32).astype(np.int64) << 32) | (ids & 0xFFFFFFFF)
+def _keys(v, ids, rows):
+    "int64 sort keys of (distance, not the row itself, id): a float32 >= 0 orders as its bits, so the keys order by distance, the point itself first among ties, then by id"
+    hi = np.asarray(v, np.float32).view(np.uint32).astype(np.int64) + (ids != rows)   # +1 on every other point: below the next float's bits
+    return (hi << 32) | (ids & 0xFFFFFFFF)
 
-def _unkey(keys):
+def _unkey(keys, rows):
     "Distances and ids back from `_keys`"
-    return (keys >> 32).astype(np.uint32).view(np.float32), keys & 0xFFFFFFFF
+    ids = keys & 0xFFFFFFFF
+    return ((keys >> 32) - (ids != rows)).astype(np.uint32).view(np.float32), ids
 
 def _merge(vals, idx, rows, cols, v):
-    "Merge candidates (row, col, value), grouped by row, into the running lists of the k smallest by (value, col)"
+    "Merge candidates (row, col, value), grouped by row, into the running lists of the k smallest by (value, col is not row, col)"
     if len(rows) == 0: return
     K = vals.shape[1]
     start = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])   # rows come grouped and ascending
     u, cnt = rows[start], np.diff(np.r_[start, len(rows)])
     w = K + cnt.max()                                              # each row: its k current entries, then its candidates (padded)
     P = np.full((len(u), w), np.iinfo(np.int64).max, np.int64)
-    P[:, :K] = _keys(vals[u], idx[u])
+    P[:, :K] = _keys(vals[u], idx[u], u[:, None])
     f = np.repeat(np.arange(len(u)) * w + K - start, cnt) + np.arange(len(rows))   # flat positions of the candidates
-    P.ravel()[f] = _keys(v, cols)
-    vals[u], idx[u] = _unkey(np.partition(P, K - 1, axis=1)[:, :K])   # a total order: the same lists whatever order tiles merge in
+    P.ravel()[f] = _keys(v, cols, rows)
+    vals[u], idx[u] = _unkey(np.partition(P, K - 1, axis=1)[:, :K], u[:, None])   # a total order: the same lists whatever order tiles merge in
+
+_blas = dict(lock=threading.Lock(), users=0, limit=None)
+
+@contextmanager
+def _one_thread_blas():
+    "NumPy's BLAS on one thread while any caller is inside (the setting is process-wide: the last caller out restores it)"
+    with _blas['lock']:
+        if _blas['users'] == 0: _blas['limit'] = threadpool_limits(1, user_api='blas')
+        _blas['users'] += 1
+    try: yield
+    finally:
+        with _blas['lock']:
+            _blas['users'] -= 1
+            if _blas['users'] == 0: _blas['limit'].restore_original_limits()
 
 def _pmap(fn, items, workers=None) -> list:
     "[fn(i) for i in items] on `workers` threads (default: torch's thread count), each with a one-thread BLAS"
     items = list(items); workers = min(len(items), workers or torch.get_num_threads())
     if workers <= 1: return [fn(i) for i in items]
-    with threadpool_limits(1, user_api='blas'), ThreadPoolExecutor(workers) as ex: return list(ex.map(fn, items))
+    with _one_thread_blas(), ThreadPoolExecutor(workers) as ex: return list(ex.map(fn, items))
 
 # %% ../nbs/10_rerank.ipynb #c1292d50
 def knn_sqeuclidean(
     x:np.ndarray|torch.Tensor, # (n, d) features
-    k:int, # neighbours to keep per point (the point itself, at distance 0, is one of them)
-    block:int|None=None, # rows per tile (None: see `_tile_rows`); each worker holds a few block×block float32 tiles
+    k:int, # neighbours to keep per point (the point itself comes first, before its exact duplicates)
+    block:int=2048, # rows per tile; each worker holds a few block×block float32 tiles
     split:int=0, # no tile straddles this row (the re-ranking passes Q, so query×gallery tiles stay whole)
     on_tile=None, # optional callback `on_tile(r0, r1, c0, c1, D)` for every tile computed (c0 >= r0), called from the worker threads
     with_max:bool=True, # also return each row's largest distance (else None)
     workers:int|None=None, # threads, each computing whole tiles with a one-thread BLAS (default: torch's thread count)
-) -> tuple: # (n, k) distances and (n, k) ids, nearest first (ties by id), and (n,) each row's largest distance
+) -> tuple: # (n, k) distances and (n, k) ids, nearest first (the point itself first among ties, then by id), and (n,) each row's largest distance
     "All-pairs k nearest neighbours by squared Euclidean distance, and each row's largest distance, in one tiled pass"
     x = _feats(x, 'knn_sqeuclidean: x'); n = len(x)
-    if workers is None: workers = torch.get_num_threads()
-    _check_k(k=k, workers=workers)
-    if block is None: block = _tile_rows(n, workers)
-    _check_k(block=block); K = min(k, n)
+    _check_k(k=k, block=block, **({} if workers is None else dict(workers=workers)))
+    if isinstance(split, bool) or not isinstance(split, (int, np.integer)) or not 0 <= split <= n:
+        raise ValueError(f"knn_sqeuclidean: split must be an integer in [0, n] = [0, {n}], got {split!r}")
+    K = min(k, n)
     sq = sq_norms(x, 'knn_sqeuclidean: x')
     vals, idx = np.full((n, K), np.inf, np.float32), np.full((n, K), -1, np.int64)
     mx = np.full(n, -np.inf, np.float32)
@@ -152,7 +164,8 @@ def knn_sqeuclidean(
         if on_tile is not None: on_tile(r0, r1, c0, c1, D)
     _pmap(diag, range(len(bl)), workers)
     _pmap(off, [(a, b) for a in range(len(bl)) for b in range(a + 1, len(bl))], workers)
-    vals, idx = _unkey(np.sort(_keys(vals, idx), axis=1))  # nearest first, ties by id
+    rows = np.arange(n)[:, None]
+    vals, idx = _unkey(np.sort(_keys(vals, idx, rows), axis=1), rows)   # nearest first, the point itself first, ties by id
     return vals, idx, (mx if with_max else None)
 
 # %% ../nbs/10_rerank.ipynb #c80511cc
@@ -277,7 +290,7 @@ def k_reciprocal_rerank(
     k1:int=20, # size of the k-reciprocal neighbourhoods
     k2:int=6, # neighbours averaged in the local query expansion (1: none)
     lambda_value:float=0.3, # weight of the original distance in the final mix
-    block:int|None=None, # rows per tile of the distance pass (None: see `knn_sqeuclidean`)
+    block:int=2048, # rows per tile of the distance pass
 ) -> np.ndarray: # (Q, G) float32 re-ranked distances, smaller is closer
     "k-reciprocal re-ranking (Zhong et al. 2017) of squared-Euclidean distances, sparse and tiled"
     qf, gf = _feats(qf, 'k_reciprocal_rerank: qf'), _feats(gf, 'k_reciprocal_rerank: gf')
@@ -309,7 +322,7 @@ def jaccard_distance(
     k1:int=30, # size of the k-reciprocal neighbourhoods (ranks, the point included)
     k2:int=6, # neighbours averaged in the local query expansion (1: none); at most k1
     sparse:bool=False, # return a scipy CSR matrix of the pairs with distance < 1, or <= max_dist when that is < 1 (explicit zeros kept; columns unsorted)
-    block:int|None=None, # rows per tile of the neighbour pass (None: see `knn_sqeuclidean`)
+    block:int=2048, # rows per tile of the neighbour pass
     max_dist:float=1., # sparse only: keep just the pairs with distance <= max_dist (DBSCAN's eps); 1 keeps all < 1
 ) -> np.ndarray|sp.csr_matrix: # (N, N) float32 Jaccard distances in [0, 1], symmetric
     "k-reciprocal Jaccard distance of Cluster Contrast / GCL, for DBSCAN pseudo-labels"
