@@ -17,15 +17,21 @@ from threadpoolctl import threadpool_limits
 __all__ = ['knn_sqeuclidean', 'k_reciprocal_mask', 'k_reciprocal_rerank_dense', 'k_reciprocal_rerank', 'jaccard_distance']
 
 # %% ../nbs/10_rerank.ipynb #825e8067
-def _feats(x, name:str) -> np.ndarray:
-    "`x` as a contiguous (n, d) float32 NumPy array, or a clear error naming `name`"
-    if isinstance(x, torch.Tensor): x = x.detach().float().cpu().numpy()
-    if not isinstance(x, np.ndarray) or x.ndim != 2 or len(x) == 0:
+def _feats(x, name:str, device=None) -> np.ndarray|torch.Tensor:
+    "`x` as a contiguous (n, d) float32 NumPy array (or torch tensor on `device`), or a clear error naming `name`"
+    if isinstance(x, torch.Tensor): x = x.detach().to(device, torch.float32) if device is not None else x.detach().float().cpu().numpy()
+    elif device is not None and isinstance(x, np.ndarray): x = torch.as_tensor(x, dtype=torch.float32, device=device)
+    if not isinstance(x, (np.ndarray, torch.Tensor)) or x.ndim != 2 or len(x) == 0:
         raise ValueError(f"{name}: expected a non-empty 2-D (n, d) tensor or array of features, "
                          f"got {type(x).__name__} with shape {tuple(getattr(x, 'shape', ()))}")
-    x = np.ascontiguousarray(x, dtype=np.float32)
+    x = x.contiguous() if device is not None else np.ascontiguousarray(x, dtype=np.float32)
     check_finite(x, name)
     return x
+
+def _tile_device(x, device=None):
+    "The torch device the pass runs on, or None for NumPy's BLAS: `device` if given, else the features' GPU if they are CUDA tensors"
+    if device is not None: return torch.device(device)
+    return x.device if isinstance(x, torch.Tensor) and x.device.type == 'cuda' else None
 
 def _check_k(**ks):
     "Refuse neighbour counts that are not positive integers"
@@ -117,22 +123,58 @@ def _pmap(fn, items, workers=None) -> list:
     if workers <= 1: return [fn(i) for i in items]
     with _one_thread_blas(), ThreadPoolExecutor(workers) as ex: return list(ex.map(fn, items))
 
+# %% ../nbs/10_rerank.ipynb #a566dd1f
+@contextmanager
+def _ieee_fp32():
+    "Full fp32 matrix products on CUDA inside (no TF32, whatever the program set), as on the CPU"
+    m = torch.backends.cuda.matmul
+    attr = 'fp32_precision' if hasattr(m, 'fp32_precision') else 'allow_tf32'   # (torch >= 2.9: the new API only; mixing them is refused)
+    old = getattr(m, attr); setattr(m, attr, 'ieee' if attr == 'fp32_precision' else False)
+    try: yield
+    finally: setattr(m, attr, old)
+
+def _knn_torch(x, K, block, split, on_tile, with_max):
+    "The pass on a torch device (a GPU): each block of rows against all columns, the k smallest by the same keys as `_merge`"
+    n, dev = len(x), x.device
+    sq = sq_norms(x, 'knn_sqeuclidean: x')
+    cols = torch.arange(n, device=dev)
+    vals, idx = torch.empty(n, K, device=dev), torch.empty(n, K, dtype=torch.long, device=dev)
+    mx = torch.empty(n, device=dev)
+    with _ieee_fp32():
+        for r0, r1 in _blocks(n, split, max(1, min(block, 2**26 // n))):   # <= 64 M keys (0.5 GB) per block
+            r = cols[r0:r1, None]
+            D = x[r0:r1] @ x.T
+            D.mul_(-2).add_(sq[r0:r1, None]).add_(sq[None]).clamp_(min=0)   # the float32 operations of the CPU pass's tiles
+            D[r[:, 0] - r0, r[:, 0]] = 0
+            if with_max: mx[r0:r1] = D.max(1).values
+            if on_tile is not None:
+                for c0, c1 in ((0, split), (split, n)):
+                    if c1 > c0: on_tile(r0, r1, c0, c1, D[:, c0:c1].cpu().numpy())
+            keys = ((D.view(torch.int32).long() + (cols[None] != r).long()) << 32) | cols[None]   # as `_keys`: distance, the point first, id
+            keys = torch.topk(keys, K, dim=1, largest=False, sorted=True).values
+            idx[r0:r1] = keys & 0xFFFFFFFF
+            vals[r0:r1] = ((keys >> 32) - (idx[r0:r1] != r).long()).int().view(torch.float32)
+    return vals.cpu().numpy(), idx.cpu().numpy(), (mx.cpu().numpy() if with_max else None)
+
 # %% ../nbs/10_rerank.ipynb #c1292d50
 def knn_sqeuclidean(
     x:np.ndarray|torch.Tensor, # (n, d) features
     k:int, # neighbours to keep per point (the point itself comes first, before its exact duplicates)
     block:int=2048, # rows per tile; each worker holds a few block×block float32 tiles
     split:int=0, # no tile straddles this row (the re-ranking passes Q, so query×gallery tiles stay whole)
-    on_tile=None, # optional callback `on_tile(r0, r1, c0, c1, D)` for every tile computed (c0 >= r0), called from the worker threads
+    on_tile=None, # optional callback `on_tile(r0, r1, c0, c1, D)` for every tile computed (c0 >= r0), called from the worker threads (torch: every block of rows, its columns cut at `split`)
     with_max:bool=True, # also return each row's largest distance (else None)
     workers:int|None=None, # threads, each computing whole tiles with a one-thread BLAS (default: torch's thread count)
+    device=None, # run the products with torch on this device (default: the features' GPU if they are CUDA tensors, else NumPy's BLAS)
 ) -> tuple: # (n, k) distances and (n, k) ids, nearest first (the point itself first among ties, then by id), and (n,) each row's largest distance
     "All-pairs k nearest neighbours by squared Euclidean distance, and each row's largest distance, in one tiled pass"
-    x = _feats(x, 'knn_sqeuclidean: x'); n = len(x)
+    dev = _tile_device(x, device)
+    x = _feats(x, 'knn_sqeuclidean: x', dev); n = len(x)
     _check_k(k=k, block=block, **({} if workers is None else dict(workers=workers)))
     if isinstance(split, bool) or not isinstance(split, (int, np.integer)) or not 0 <= split <= n:
         raise ValueError(f"knn_sqeuclidean: split must be an integer in [0, n] = [0, {n}], got {split!r}")
     K = min(k, n)
+    if dev is not None: return _knn_torch(x, K, block, split, on_tile, with_max)
     sq = sq_norms(x, 'knn_sqeuclidean: x')
     vals, idx = np.full((n, K), np.inf, np.float32), np.full((n, K), -1, np.int64)
     mx = np.full(n, -np.inf, np.float32)
@@ -291,19 +333,22 @@ def k_reciprocal_rerank(
     k2:int=6, # neighbours averaged in the local query expansion (1: none)
     lambda_value:float=0.3, # weight of the original distance in the final mix
     block:int=2048, # rows per tile of the distance pass
+    device=None, # where the distance pass runs, as in `knn_sqeuclidean` (default: the query features' GPU, if any)
 ) -> np.ndarray: # (Q, G) float32 re-ranked distances, smaller is closer
     "k-reciprocal re-ranking (Zhong et al. 2017) of squared-Euclidean distances, sparse and tiled"
-    qf, gf = _feats(qf, 'k_reciprocal_rerank: qf'), _feats(gf, 'k_reciprocal_rerank: gf')
+    dev = _tile_device(qf, device)
+    qf, gf = _feats(qf, 'k_reciprocal_rerank: qf', dev), _feats(gf, 'k_reciprocal_rerank: gf', dev)
     if qf.shape[1] != gf.shape[1]: raise ValueError(f"k_reciprocal_rerank: qf has {qf.shape[1]} dims but gf has {gf.shape[1]}")
     _check_k(k1=k1, k2=k2)
     if not 0 <= lambda_value <= 1: raise ValueError(f"k_reciprocal_rerank: lambda_value must be in [0, 1], got {lambda_value}")
     Q, G = len(qf), len(gf); n = Q + G
-    x = np.concatenate([qf, gf])
+    x = np.concatenate([qf, gf]) if dev is None else torch.cat([qf, gf])
     out = np.empty((Q, G), np.float32)
     def keep(r0, r1, c0, c1, D):
         if r0 < Q <= c0: out[r0:r1, c0 - Q:c1 - Q] = D
     m1, mh = k1 + 1, int(round(k1 / 2)) + 1
-    vals, rank, mx = knn_sqeuclidean(x, 2 * max(m1, k2), block, split=Q, on_tile=keep)
+    vals, rank, mx = knn_sqeuclidean(x, 2 * max(m1, k2), block, split=Q, on_tile=keep, device=dev)
+    if dev is not None: x = x.cpu().numpy()                       # the rest is sparse work, on the CPU
     keys = _expansion(rank, m1, mh)
     i = keys // n
     d = _pair_sqdist(x, i, keys % n, vals, rank)
@@ -324,14 +369,17 @@ def jaccard_distance(
     sparse:bool=False, # return a scipy CSR matrix of the pairs with distance < 1, or <= max_dist when that is < 1 (explicit zeros kept; columns unsorted)
     block:int=2048, # rows per tile of the neighbour pass
     max_dist:float=1., # sparse only: keep just the pairs with distance <= max_dist (DBSCAN's eps); 1 keeps all < 1
+    device=None, # where the neighbour pass runs, as in `knn_sqeuclidean` (default: the features' GPU, if any)
 ) -> np.ndarray|sp.csr_matrix: # (N, N) float32 Jaccard distances in [0, 1], symmetric
     "k-reciprocal Jaccard distance of Cluster Contrast / GCL, for DBSCAN pseudo-labels"
-    x = _feats(features, 'jaccard_distance: features'); _check_k(k1=k1, k2=k2)
+    dev = _tile_device(features, device)
+    x = _feats(features, 'jaccard_distance: features', dev); _check_k(k1=k1, k2=k2)
     if k2 > k1: raise ValueError(f"jaccard_distance: k2 ({k2}) must be at most k1 ({k1}): the expansion uses k1's neighbour lists")
     if not 0 < max_dist <= 1: raise ValueError(f"jaccard_distance: max_dist must be in (0, 1], got {max_dist}")
     if max_dist < 1 and not sparse: raise ValueError("jaccard_distance: max_dist < 1 needs sparse=True (the dense matrix holds every pair)")
     n = len(x)
-    vals, rank, _ = knn_sqeuclidean(x, 2 * k1, block, with_max=False)
+    vals, rank, _ = knn_sqeuclidean(x, 2 * k1, block, with_max=False, device=dev)
+    if dev is not None: x = x.cpu().numpy()                       # the rest is sparse work, on the CPU
     keys = _expansion(rank, k1, int(round(k1 / 2)) + 1)
     i = keys // n
     d = _pair_sqdist(x, i, keys % n, vals, rank)
