@@ -119,8 +119,9 @@ def pseudo_labels(
     min_samples:int=4, # DBSCAN core-point size
     rho:float|None=None, # Derive eps as `eps_from_rho(dist, rho)` (GCL) instead of using `eps`
     outliers:str='drop', # As in `dbscan_cluster`
+    device=None, # Where the Jaccard's neighbour pass runs, as in `jaccard_distance` (the trainers pass their GPU)
 ) -> np.ndarray: # (N,) labels, -1 for outliers with 'drop'
     "Cluster features into pseudo-identities: sparse Jaccard distance, then DBSCAN"
     cut = eps if rho is None and 0 < eps < 1 else 1.              # a fixed eps: only the pairs within it are needed
-    dist = jaccard_distance(feats, k1=min(k1, len(feats)), k2=min(k2, k1, len(feats)), sparse=True, max_dist=cut)
+    dist = jaccard_distance(feats, k1=min(k1, len(feats)), k2=min(k2, k1, len(feats)), sparse=True, max_dist=cut, device=device)
     return dbscan_cluster(dist, eps_from_rho(dist, rho) if rho is not None else eps, min_samples, outliers)

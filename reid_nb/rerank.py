@@ -141,7 +141,7 @@ def _knn_torch(x, K, block, split, on_tile, with_max):
     vals, idx = torch.empty(n, K, device=dev), torch.empty(n, K, dtype=torch.long, device=dev)
     mx = torch.empty(n, device=dev)
     with _ieee_fp32():
-        for r0, r1 in _blocks(n, split, max(1, min(block, 2**26 // n))):   # <= 64 M keys (0.5 GB) per block
+        for r0, r1 in _blocks(n, split, max(1, min(block, 2**25 // n))):   # <= 32 M keys per block: ~0.4 GB with the distances
             r = cols[r0:r1, None]
             D = x[r0:r1] @ x.T
             D.mul_(-2).add_(sq[r0:r1, None]).add_(sq[None]).clamp_(min=0)   # the float32 operations of the CPU pass's tiles
@@ -150,7 +150,8 @@ def _knn_torch(x, K, block, split, on_tile, with_max):
             if on_tile is not None:
                 for c0, c1 in ((0, split), (split, n)):
                     if c1 > c0: on_tile(r0, r1, c0, c1, D[:, c0:c1].cpu().numpy())
-            keys = ((D.view(torch.int32).long() + (cols[None] != r).long()) << 32) | cols[None]   # as `_keys`: distance, the point first, id
+            keys = D.view(torch.int32).long(); del D                          # as `_keys`: distance, the point first, id (in place)
+            keys += cols[None] != r; keys <<= 32; keys |= cols[None]
             keys = torch.topk(keys, K, dim=1, largest=False, sorted=True).values
             idx[r0:r1] = keys & 0xFFFFFFFF
             vals[r0:r1] = ((keys >> 32) - (idx[r0:r1] != r).long()).int().view(torch.float32)

@@ -183,7 +183,7 @@ class ClusterContrast(Callback):
         c = self.cfg
         x = camera_normalize(feats, cams) if c.cam_norm else feats.numpy()
         labels = pseudo_labels(x, k1=min(c.k1, len(feats) - 1), k2=min(c.k2, c.k1, len(feats) - 1), eps=c.eps,
-                               min_samples=c.min_samples, rho=c.rho)
+                               min_samples=c.min_samples, rho=c.rho, device=t.device if torch.device(t.device).type == 'cuda' else None)   # the neighbour pass on the GPU
         self._feats, self._true, self._cams = feats, true, cams
         return labels
 

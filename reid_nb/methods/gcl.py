@@ -559,13 +559,14 @@ def cluster_memory(
     k2:int=6, # Jaccard query expansion
     min_samples:int=4, # DBSCAN core size
     camids=None, # (N,) cameras: cluster camera-normalised features (`camera_normalize`); None: the features as they are
+    device=None, # Where the Jaccard's neighbour pass runs, as in `jaccard_distance`
 ) -> tuple: # (labels (N,) with -1 for outliers, eps)
     "GCL's pseudo-labels: Jaccard distance of the memory, eps from rho, DBSCAN"
     feats = feats.float().cpu().numpy() if isinstance(feats, torch.Tensor) else np.asarray(feats, np.float32)
     if camids is not None: feats = camera_normalize(feats, camids)
     n = len(feats)
     k1 = min(k1, n); k2 = min(k2, k1)
-    dist = jaccard_distance(feats, k1=k1, k2=k2, sparse=True)
+    dist = jaccard_distance(feats, k1=k1, k2=k2, sparse=True, device=device)
     eps = eps_from_rho(dist, rho)
     return dbscan_cluster(dist, eps, min_samples), eps
 
@@ -718,7 +719,8 @@ class GCL(Callback):
         if self.stage != 3: return
         c = self.cfg
         labels, eps = cluster_memory(self.memory.features, c.rho, c.k1, c.k2, c.min_samples,
-                                     camids=[r[2] for r in self.records] if c.cam_norm else None)
+                                     camids=[r[2] for r in self.records] if c.cam_norm else None,
+                                     device=self.trainer.device if torch.device(self.trainer.device).type == 'cuda' else None)   # the neighbour pass on the GPU
         fallback = not (labels >= 0).any()
         if fallback:
             _log.warning(f"GCL: DBSCAN (eps {eps:.3f} from rho {c.rho}) found no cluster in epoch {self.trainer.epoch + 1}; "
