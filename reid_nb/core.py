@@ -12,7 +12,7 @@ import torch
 # %% auto #0
 __all__ = ['default_device', 'get_rank', 'get_world_size', 'is_main_process', 'all_gather_cat', 'seed_everything', 'seed_worker',
            'amp_dtype', 'autocast', 'grad_scaler', 'check_finite', 'sq_norms', 'git_hash', 'env_info', 'show_install',
-           'run_record', 'make_run_dir', 'get_logger']
+           'run_record', 'make_run_dir', 'get_logger', 'close_log_file']
 
 # %% ../nbs/00_core.ipynb #04587522
 def _cuda_ok(): return torch.cuda.is_available()
@@ -99,11 +99,6 @@ def seed_worker(
 # %% ../nbs/00_core.ipynb #19998680
 _AMP_NAMES = {'bf16': torch.bfloat16, 'bfloat16': torch.bfloat16, 'fp16': torch.float16, 'float16': torch.float16}
 
-def _cpu_bf16_ok():
-    "True when the CPU has native bfloat16 instructions (AVX512-BF16 or AMX); emulated bf16 is slower than fp32"
-    try: return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
-    except Exception: return False
-
 def amp_dtype(
     device:str|torch.device|None=None, # The device autocast will run on (see `default_device`)
     amp:str|bool='auto', # 'auto', 'bf16', 'fp16', 'off' (or True = 'auto', False = 'off')
@@ -116,7 +111,7 @@ def amp_dtype(
     if key != 'auto': raise ValueError(f"amp_dtype: amp={amp!r} is not one of 'auto', 'bf16', 'fp16', 'off'")
     if dev.type == 'cuda': return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     if dev.type == 'mps': return torch.float16
-    return torch.bfloat16 if dev.type == 'cpu' and _cpu_bf16_ok() else None
+    return None   # the CPU: float32, whatever its instruction set (bf16 only when asked for)
 
 def autocast(
     device:str|torch.device|None=None, # The device the wrapped code runs on
@@ -283,9 +278,19 @@ def get_logger(
     fmt = logging.Formatter('%(asctime)s %(name)s %(levelname)s: %(message)s', '%H:%M:%S')
     if not any(isinstance(h, _StdoutHandler) for h in log.handlers):
         h = _StdoutHandler(); h.setFormatter(fmt); log.addHandler(h)
-    if run_dir is not None:
-        f = (Path(run_dir)/'log.txt').resolve()
-        if not any(isinstance(h, logging.FileHandler) and Path(h.baseFilename) == f for h in log.handlers):
-            f.parent.mkdir(parents=True, exist_ok=True)
-            h = logging.FileHandler(f); h.setFormatter(fmt); log.addHandler(h)
+    if run_dir is not None: _log_to_file(log, (Path(run_dir)/'log.txt').resolve() if (all_ranks or is_main_process()) else None, fmt)
     return log
+
+def _log_to_file(log, f, fmt):
+    "Make `f` the only file `log` writes to (None: no file): a new run never writes into an earlier run's log"
+    for h in [h for h in log.handlers if isinstance(h, logging.FileHandler) and Path(h.baseFilename) != f]:
+        log.removeHandler(h); h.close()
+    if f is not None and not any(isinstance(h, logging.FileHandler) for h in log.handlers):
+        f.parent.mkdir(parents=True, exist_ok=True)
+        h = logging.FileHandler(f); h.setFormatter(fmt); log.addHandler(h)
+
+def close_log_file(
+    log:logging.Logger, # A logger from `get_logger`
+):
+    "Stop `log` writing to its run's log.txt (a trainer calls it when its run ends)"
+    _log_to_file(log, None, None)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_train.ipynb #e255a6f7
 from __future__ import annotations
-import os, sys, csv, json, math, time, random, shutil
+import os, sys, csv, json, math, time, random, shutil, pickle
 from pathlib import Path
 from typing import Callable
 import numpy as np
@@ -12,12 +12,13 @@ import torch
 from torch import nn
 from fastcore.basics import store_attr, listify
 from tqdm import tqdm
-from .core import default_device, autocast, grad_scaler, get_logger, get_world_size, is_main_process, seed_everything
+from .core import (default_device, autocast, amp_dtype, grad_scaler, get_logger, close_log_file, get_world_size,
+                          is_main_process, seed_everything)
 
 # %% auto #0
 __all__ = ['param_groups', 'build_optimizer', 'lr_factor', 'build_scheduler', 'get_rng_state', 'set_rng_state', 'save_checkpoint',
-           'load_checkpoint', 'CancelFit', 'Callback', 'StopAfter', 'Trainer', 'plot_history', 'TensorBoardCallback',
-           'init_distributed', 'trainer_overhead']
+           'load_checkpoint', 'CancelFit', 'Callback', 'StopAfter', 'AmpForward', 'Trainer', 'NonFiniteLoss',
+           'plot_history', 'TensorBoardCallback', 'init_distributed', 'trainer_overhead']
 
 # %% ../nbs/14_train.ipynb #e3b1b658
 def param_groups(
@@ -79,16 +80,19 @@ def lr_factor(
 def build_scheduler(
     opt:torch.optim.Optimizer, # The optimiser to schedule
     kind:str='step', # As in `lr_factor`
+    offset:int=0, # Step `t` trains at `lr_factor(t + offset)`: 1 for code that steps its scheduler at the *start* of an epoch
     **kw, # `lr_factor`'s other arguments (total, step_size, milestones, gamma, warmup, ...)
 ) -> torch.optim.lr_scheduler.LambdaLR:
     "A resumable learning-rate schedule"
+    if offset not in (0, 1): raise ValueError(f"build_scheduler: offset must be 0 or 1, got {offset!r}")
     lr_factor(0, kind, **kw)  # fails early on a bad kind or argument
-    return torch.optim.lr_scheduler.LambdaLR(opt, lambda t: lr_factor(t, kind, **kw))
+    return torch.optim.lr_scheduler.LambdaLR(opt, lambda t: lr_factor(t + offset, kind, **kw))
 
 # %% ../nbs/14_train.ipynb #929e1b71
-def get_rng_state() -> dict: # Python, NumPy, torch CPU and CUDA generator states
+def get_rng_state() -> dict: # Python, NumPy, torch CPU and CUDA generator states, as plain data and tensors
     "Snapshot of every random generator a run uses"
-    s = dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state())
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    s = dict(python=random.getstate(), numpy=(kind, torch.from_numpy(keys.copy()), pos, has_gauss, gauss), torch=torch.get_rng_state())
     if torch.cuda.is_available(): s['cuda'] = torch.cuda.get_rng_state_all()
     return s
 
@@ -96,28 +100,50 @@ def set_rng_state(
     s:dict, # A snapshot from `get_rng_state`
 ):
     "Restore every random generator from a snapshot"
-    random.setstate(s['python']); np.random.set_state(s['numpy']); torch.set_rng_state(s['torch'])
+    kind, keys, pos, has_gauss, gauss = s['numpy']
+    random.setstate(s['python']); np.random.set_state((kind, np.asarray(keys, dtype=np.uint32), pos, has_gauss, gauss))
+    torch.set_rng_state(s['torch'])
     if 'cuda' in s and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
 
+# %% ../nbs/14_train.ipynb #dfb6ae22
+def _plain(o, where='state'):
+    "`o` as what `torch.load(weights_only=True)` reads: tensors, numbers, strings, None, and lists, tuples and dicts of them"
+    if isinstance(o, torch.Tensor) or o is None or isinstance(o, (bool, int, float, str)): return o
+    if isinstance(o, np.ndarray): return torch.from_numpy(np.ascontiguousarray(o))
+    if isinstance(o, np.generic): return o.item()
+    if isinstance(o, Path): return str(o)
+    if isinstance(o, dict): return {k: _plain(v, f'{where}[{k!r}]') for k, v in o.items()}
+    if isinstance(o, (list, tuple)): return type(o)(_plain(v, f'{where}[{i}]') for i, v in enumerate(o)) if not hasattr(o, '_fields') else tuple(_plain(v, where) for v in o)
+    if isinstance(o, torch.dtype): return o
+    raise TypeError(f"save_checkpoint: {where} is a {type(o).__name__}; a checkpoint holds only tensors, numbers, strings and "
+                    f"containers of them (so that it loads without running code)")
+
 def save_checkpoint(
-    state:dict, # Anything `torch.save` can write
+    state:dict, # Tensors, numbers, strings, and lists, tuples, dicts of them (NumPy arrays become tensors)
     path:str|Path, # Target file
 ) -> Path:
     "Write `state` to `path` atomically (temporary file, then rename)"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    state = _plain(state)
     tmp = path.with_name(path.name + '.tmp')
     torch.save(state, tmp)
     os.replace(tmp, path)
     return path
 
 def load_checkpoint(
-    path:str|Path, # A file written by `save_checkpoint`
+    path:str|Path, # A file written by `save_checkpoint`, or any state dict file
     map_location='cpu', # Where tensors go
 ) -> dict:
-    "Read a checkpoint, with a clear error when it is missing or unreadable"
+    "Read a checkpoint safely (`weights_only=True`: no code runs), with a clear error when it is missing or refused"
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"load_checkpoint: no checkpoint at {path}")
-    try: return torch.load(path, map_location=map_location, weights_only=False)
+    try: return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        why = next((l.strip() for l in str(e).splitlines() if 'GLOBAL' in l), None)   # a Python object, not data
+        if why is None: raise RuntimeError(f"load_checkpoint: {path} is not a readable checkpoint (a corrupt or foreign file)") from None
+        raise RuntimeError(f"load_checkpoint: refused {path}: it holds Python objects besides tensors and plain data, which could run "
+                           f"code when loaded ({why}). reid_nb checkpoints never do; load a file you trust yourself and re-save "
+                           f"its state dict") from None
     except Exception as e: raise RuntimeError(f"load_checkpoint: {path} is not a readable checkpoint ({type(e).__name__}: {e})") from e
 
 # %% ../nbs/14_train.ipynb #f418889f
@@ -152,6 +178,21 @@ def _to(b, device, channels_last):
     if isinstance(b, (list, tuple)): return type(b)(_to(v, device, channels_last) for v in b) if not hasattr(b, '_fields') else type(b)(*(_to(v, device, channels_last) for v in b))
     return b
 
+def _float(o):
+    "Floating tensors in `o` (nested tuples, named tuples, lists, dicts) as float32"
+    if isinstance(o, torch.Tensor): return o.float() if o.is_floating_point() and o.dtype != torch.float32 else o
+    if isinstance(o, dict): return {k: _float(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)): return type(o)(*map(_float, o)) if hasattr(o, '_fields') else type(o)(map(_float, o))
+    return o
+
+class AmpForward(nn.Module):
+    "Run `module`'s forward under autocast and return float32 outputs, so that losses, memories and distances stay in float32"
+    def __init__(self, module:nn.Module, device, amp): # The model, its device and the `amp` setting
+        super().__init__(); self.module, self.device, self.amp = module, device, amp
+    def forward(self, *args, **kwargs):
+        with autocast(self.device, self.amp): out = self.module(*args, **kwargs)
+        return _float(out)
+
 class Trainer:
     "Runs a training loop with callbacks, mixed precision, schedules, evaluation, history and exact resumption"
     def __init__(self,
@@ -181,6 +222,8 @@ class Trainer:
         logger=None, # A logging.Logger (default: `get_logger`)
     ):
         if epochs < 1: raise ValueError(f"Trainer: epochs must be >= 1, got {epochs}")
+        if iters_per_epoch is not None and (isinstance(iters_per_epoch, bool) or not isinstance(iters_per_epoch, int) or iters_per_epoch < 1):
+            raise ValueError(f"Trainer: iters_per_epoch must be an int >= 1 (or None: one pass of the loader), got {iters_per_epoch!r}")
         if sched_on not in ('epoch', 'iter'): raise ValueError(f"Trainer: sched_on must be 'epoch' or 'iter', got {sched_on!r}")
         store_attr(but='model,opt,sched,cbs')
         self.device = default_device(device)
@@ -189,21 +232,23 @@ class Trainer:
         self.module = model.to(self.device)
         if channels_last: self.module = self.module.to(memory_format=torch.channels_last)
         for m in self.modules.values(): m.to(self.device)
-        self.model = self._wrap_ddp(self.module)
+        self.model = self._wrap_ddp(self.module)    # what `step` calls: autocast inside, float32 out, DDP around
         self.scaler = grad_scaler(self.device, amp)
         self.cbs = sorted(listify(cbs), key=lambda c: c.order)
         for c in self.cbs: c.trainer = self
         self.run_dir = Path(run_dir) if run_dir is not None else None
+        self._own_log = logger is None
         self.log = logger or get_logger('reid_nb.train', run_dir=self.run_dir)
         self.epoch, self.iteration, self.iter_in_epoch = 0, 0, 0
         self.history, self.best, self.best_epoch = [], -math.inf, None
-        self._epoch_rng, self.epoch_sums = None, {}
+        self.epoch_sums, self.epoch_lr, self._pass, self._pass_pos, self._pass_rng = {}, None, 0, 0, None
 
 # %% ../nbs/14_train.ipynb #757bd3f3
 from fastcore.basics import patch
 
 @patch
 def _wrap_ddp(self:Trainer, m):
+    if amp_dtype(self.device, self.amp) is not None: m = AmpForward(m, self.device, self.amp)
     if not (torch.distributed.is_available() and torch.distributed.is_initialized() and get_world_size() > 1): return m
     if self.sync_bn: m = nn.SyncBatchNorm.convert_sync_batchnorm(m)
     ids = [self.device.index if self.device.index is not None else torch.cuda.current_device()] if self.device.type == 'cuda' else None
@@ -216,15 +261,15 @@ def __call__(self:Trainer, event:str):
         f = getattr(c, event, None)
         if f is not None: f()
 
+_COUNTERS = ('epoch', 'iteration', 'iter_in_epoch', 'epoch_sums', 'epoch_lr', 'history', 'best', 'best_epoch', '_pass', '_pass_pos', '_pass_rng')
+
 @patch
 def state_dict(self:Trainer) -> dict:
     "Everything needed to resume: model, modules, optimisers, schedulers, scaler, callbacks, counters, history, RNG"
     return dict(model=self.module.state_dict(), modules={k: m.state_dict() for k, m in self.modules.items()},
                 opts=[o.state_dict() for o in self.opts], scheds=[s.state_dict() for s in self.scheds],
                 scaler=self.scaler.state_dict(), cbs=[c.state_dict() for c in self.cbs],
-                epoch=self.epoch, iteration=self.iteration, iter_in_epoch=self.iter_in_epoch, epoch_sums=self.epoch_sums,
-                history=self.history, best=self.best, best_epoch=self.best_epoch,
-                rng=get_rng_state(), epoch_rng=self._epoch_rng, config=self.config)
+                **{k.lstrip('_'): getattr(self, k) for k in _COUNTERS}, rng=get_rng_state(), config=self.config)
 
 @patch
 def load_state_dict(self:Trainer, s:dict):
@@ -235,8 +280,8 @@ def load_state_dict(self:Trainer, s:dict):
     for sc, st in zip(self.scheds, s['scheds']): sc.load_state_dict(st)
     self.scaler.load_state_dict(s['scaler'])
     for c, st in zip(self.cbs, s['cbs']): c.load_state_dict(st)
-    for k in ('epoch', 'iteration', 'iter_in_epoch', 'epoch_sums', 'history', 'best', 'best_epoch'): setattr(self, k, s[k])
-    self._epoch_rng, self._resume_rng = s['epoch_rng'], s['rng']
+    for k in _COUNTERS: setattr(self, k, s[k.lstrip('_')])
+    self._resume_rng = s['rng']
 
 @patch
 def save(self:Trainer, name:str='last') -> Path|None:
@@ -245,12 +290,19 @@ def save(self:Trainer, name:str='last') -> Path|None:
     return save_checkpoint(self.state_dict(), self.run_dir/f'{name}.pth')
 
 # %% ../nbs/14_train.ipynb #957c8393
+class NonFiniteLoss(RuntimeError): "The loss became NaN or infinite: training stopped, the last checkpoint was left as it was"
+
 @patch
 def _one_batch(self:Trainer, batch):
     self.batch = _to(batch, self.device, self.channels_last)
     self('before_batch')
-    with autocast(self.device, self.amp): out = self.step(self, self.batch)
+    out = self.step(self, self.batch)
     out = out if isinstance(out, dict) else {'loss': out}
+    loss = float(out['loss'].detach()) if isinstance(out['loss'], torch.Tensor) else float(out['loss'])
+    if not math.isfinite(loss):
+        where = f" ({self.run_dir/'last.pth'} is the last good state)" if self.run_dir is not None else ''
+        raise NonFiniteLoss(f"Trainer: the loss is {loss} at epoch {self.epoch + 1}, iteration {self.iter_in_epoch + 1} "
+                            f"({self.iteration + 1} in all); training stopped, nothing saved{where}. Lower the learning rate, or check the data")
     if not self.manual_step:
         for o in self.opts: o.zero_grad(set_to_none=True)
         self.scaler.scale(out['loss']).backward()
@@ -264,28 +316,53 @@ def _one_batch(self:Trainer, batch):
     if self.sched_on == 'iter':
         for s in self.scheds: s.step()
 
+def _pass_sampler(dl):
+    "The object of a loader that orders a pass: one with `set_pass` (reid_nb's samplers) or `set_epoch`, else None"
+    bs = getattr(dl, 'batch_sampler', None)
+    for s in (dl, getattr(dl, 'sampler', None), getattr(bs, 'sampler', None), bs):
+        if hasattr(s, 'set_pass') or hasattr(s, 'set_epoch'): return s
+    return None
+
 @patch
-def _epoch_iter(self:Trainer):
-    "An iterator over this epoch's batches (the sampler told the epoch, so every rank shuffles alike)"
-    for obj in (self.train_dl, getattr(self.train_dl, 'sampler', None), getattr(self.train_dl, 'batch_sampler', None)):
-        if hasattr(obj, 'set_epoch'): obj.set_epoch(self.epoch)
-    return iter(self.train_dl)
+def _pass_iter(self:Trainer, skip:int=0):
+    "An iterator over pass `self._pass` of this epoch, `skip` batches in"
+    s, bs = _pass_sampler(self.train_dl), getattr(self.train_dl, 'batch_size', None)
+    if hasattr(s, 'set_pass') and bs:
+        s.set_pass(self.epoch, self._pass, start=skip * bs)
+        return iter(self.train_dl)
+    if hasattr(s, 'set_epoch'): s.set_epoch(self.epoch)
+    it = iter(self.train_dl)
+    for _ in range(skip):
+        if next(it, None) is None: return iter(())
+    return it
 
 @patch
 def _one_epoch(self:Trainer):
     resuming = self.iter_in_epoch > 0
-    if resuming: set_rng_state(self._epoch_rng)
-    else:
-        self._epoch_rng, self.epoch_sums = get_rng_state(), {}       # epoch_sums: running sums of logged values, checkpointed too
+    if not resuming:
+        self.epoch_sums, self._pass, self._pass_pos = {}, 0, 0   # epoch_sums: running sums of logged values, checkpointed too
         self('before_epoch')
+        self.epoch_lr = self.opts[0].param_groups[0]['lr']      # the rate this epoch trains with, for the history
+    empty = ValueError(f"Trainer: the training loader yields no batch in epoch {self.epoch + 1} (an empty dataset, or drop_last "
+                       f"with fewer images than one batch)")
+    if self.train_dl is None: raise ValueError(f"Trainer: no training loader in epoch {self.epoch + 1} (train_dl is None)")
+    if hasattr(self.train_dl, '__len__') and len(self.train_dl) == 0: raise empty
     n = self.iters_per_epoch or len(self.train_dl)
-    it, sums, t0 = self._epoch_iter(), self.epoch_sums, time.time()
-    for _ in range(self.iter_in_epoch): next(it)                     # batches done before the interruption
+    if resuming: set_rng_state(self._pass_rng)
+    else: self._pass_rng = get_rng_state()
+    it = self._pass_iter(self._pass_pos)
     if resuming: set_rng_state(self._resume_rng)
+    sums, t0 = self.epoch_sums, time.time()
     bar = tqdm(range(self.iter_in_epoch, n), desc=f'epoch {self.epoch + 1}/{self.epochs}', leave=False, disable=not self._show_progress())
     for i in bar:
-        try: batch = next(it)
-        except StopIteration: it = self._epoch_iter(); batch = next(it)   # a loader shorter than iters_per_epoch restarts
+        batch = next(it, None)
+        if batch is None:                                              # the pass is over: the next one draws afresh
+            if self._pass_pos == 0: raise empty
+            self._pass, self._pass_pos, self._pass_rng = self._pass + 1, 0, get_rng_state()
+            it = self._pass_iter()
+            batch = next(it, None)
+            if batch is None: raise empty
+        self._pass_pos += 1
         self._one_batch(batch)
         for k, v in self.out.items(): sums[k] = sums.get(k, 0.) + v
         self.iter_in_epoch, self.iteration = i + 1, self.iteration + 1
@@ -301,39 +378,45 @@ def _show_progress(self:Trainer):
 # %% ../nbs/14_train.ipynb #f33fa5fa
 @patch
 def fit(self:Trainer,
-        resume:bool=False, # Continue from run_dir/last.pth when it exists
+        resume:bool=False, # Continue from run_dir/last.pth (which must exist)
        ) -> list[dict]: # The history, one row per epoch
     "Train for the remaining epochs"
-    if resume:
-        if self.run_dir is None: raise ValueError("Trainer.fit(resume=True) needs a run_dir to resume from")
-        if (self.run_dir/'last.pth').exists():
-            self.load_state_dict(load_checkpoint(self.run_dir/'last.pth', map_location=self.device))
-            if self.iter_in_epoch == 0: set_rng_state(self._resume_rng)   # saved at an epoch's end: continue from its RNG
-            self.log.info(f"resumed from {self.run_dir/'last.pth'} at epoch {self.epoch + 1}, iteration {self.iter_in_epoch}")
-    self.model.train()
-    self('before_fit')
+    if self._own_log: self.log = get_logger('reid_nb.train', run_dir=self.run_dir)
     try:
-        while self.epoch < self.epochs:
-            self.model.train()
-            losses, secs = self._one_epoch()
-            if self.sched_on == 'epoch':
-                for s in self.scheds: s.step()
-            row = dict(epoch=self.epoch + 1, **losses, lr=self.opts[0].param_groups[0]['lr'], time=round(secs, 3))
-            if self.eval_fn is not None and ((self.epoch + 1) % self.eval_every == 0 or self.epoch + 1 == self.epochs):
-                self.model.eval()
-                with torch.no_grad(), autocast(self.device, self.amp): metrics = self.eval_fn(self)
-                row.update(metrics)
-                if metrics.get(self.monitor, -math.inf) > self.best:
-                    self.best, self.best_epoch = metrics[self.monitor], self.epoch + 1
-                    self.save('best')
-            self.history.append(row)
-            self.metrics = row
-            self('after_epoch')
-            self.epoch, self.iter_in_epoch = self.epoch + 1, 0
-            self.save('last'); self._write_history()
-            self.log.info(' '.join(f'{k} {v:.4g}' if isinstance(v, float) else f'{k} {v}' for k, v in row.items()))
-    except CancelFit: self.log.info(f'training cancelled at epoch {self.epoch + 1}, iteration {self.iter_in_epoch}')
-    self('after_fit')
+        if resume:
+            if self.run_dir is None: raise ValueError("Trainer.fit(resume=True) needs a run_dir to resume from")
+            ck = self.run_dir/'last.pth'
+            if not ck.is_file(): raise FileNotFoundError(f"Trainer.fit(resume=True): nothing to resume in {self.run_dir}: it holds no "
+                                                         f"last.pth (start the run without resume, or name the folder of the run to continue)")
+            self.load_state_dict(load_checkpoint(ck, map_location=self.device))
+            if self.iter_in_epoch == 0: set_rng_state(self._resume_rng)   # saved at an epoch's end: continue from its RNG
+            self.log.info(f"resumed from {ck} at epoch {self.epoch + 1}, iteration {self.iter_in_epoch}")
+        self.model.train()
+        self('before_fit')
+        try:
+            while self.epoch < self.epochs:
+                self.model.train()
+                losses, secs = self._one_epoch()
+                if self.sched_on == 'epoch':
+                    for s in self.scheds: s.step()
+                row = dict(epoch=self.epoch + 1, **losses, lr=self.epoch_lr, time=round(secs, 3))
+                if self.eval_fn is not None and ((self.epoch + 1) % self.eval_every == 0 or self.epoch + 1 == self.epochs):
+                    self.model.eval()
+                    with torch.no_grad(): metrics = self.eval_fn(self)   # feature extraction autocasts the forward itself
+                    row.update(metrics)
+                    if metrics.get(self.monitor, -math.inf) > self.best:
+                        self.best, self.best_epoch = metrics[self.monitor], self.epoch + 1
+                        self.save('best')
+                self.history.append(row)
+                self.metrics = row
+                self('after_epoch')
+                self.epoch, self.iter_in_epoch = self.epoch + 1, 0
+                self.save('last'); self._write_history()
+                self.log.info(' '.join(f'{k} {v:.4g}' if isinstance(v, float) else f'{k} {v}' for k, v in row.items()))
+        except CancelFit: self.log.info(f'training cancelled at epoch {self.epoch + 1}, iteration {self.iter_in_epoch}')
+        self('after_fit')
+    finally:
+        if self._own_log: close_log_file(self.log)   # this run's log.txt gets nothing from later runs
     return self.history
 
 @patch

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/04_data.samplers.ipynb #75e9ec70
 from __future__ import annotations
-import os, math
+import os, math, random, itertools
 from collections import defaultdict
 import numpy as np
 import torch
@@ -15,7 +15,8 @@ from .transforms import build_train_transform, build_test_transform
 
 # %% auto #0
 __all__ = ['SAMPLERS', 'shard', 'EpochSampler', 'ShuffleSampler', 'RandomIdentitySampler', 'RandomMultipleGallerySampler',
-           'TripletSampler', 'CrossDomainSampler', 'IterLoader', 'loader_defaults', 'make_loader', 'build_loaders']
+           'TripletSampler', 'CrossDomainSampler', 'IterLoader', 'loader_defaults', 'SeededDataset', 'make_loader',
+           'build_loaders']
 
 # %% ../../nbs/04_data.samplers.ipynb #2a2094bd
 def shard(
@@ -47,52 +48,76 @@ def _by_pid(records):
     return dict(d)
 
 class EpochSampler(Sampler):
-    "Base sampler: one epoch's units drawn from `(seed, epoch)`, this rank's share of them flattened into indices"
+    "Base sampler: one pass's units drawn from `(seed, epoch, pass)`, this rank's share of them flattened into indices"
     def __init__(self,
-        seed:int=0, # Base seed; the epoch's generator is seeded with [seed, epoch]
+        seed:int=0, # Base seed; pass p of epoch e is drawn with a generator seeded with [seed, e] (p = 0) or [seed, e, p]
         rank:int|None=None, # This process's rank (default: `get_rank()`)
         world_size:int|None=None, # Number of processes (default: `get_world_size()`)
     ):
         if not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"{type(self).__name__}: seed must be a non-negative int, got {seed!r}")
-        self.seed, self.epoch = int(seed), 0
+        self.seed, self.epoch, self.pass_, self.start, self.with_seeds = int(seed), 0, 0, 0, False
         self.world_size = get_world_size() if world_size is None else int(world_size)
         self.rank = get_rank() if rank is None else int(rank)
         if self.world_size < 1 or not 0 <= self.rank < self.world_size:
             raise ValueError(f"{type(self).__name__}: need 0 <= rank < world_size, got rank={self.rank}, world_size={self.world_size}")
         self._cache = None
 
+    def set_pass(self,
+        epoch:int, # The epoch
+        pass_:int=0, # Which pass over the data within the epoch (an epoch longer than one pass draws each afresh)
+        start:int=0, # Skip this rank's first `start` indices (a resumed run skips what it has done)
+    ):
+        "Draw pass `pass_` of `epoch` next, from its `start`-th index"
+        self.epoch, self.pass_, self.start = int(epoch), int(pass_), int(start)
+
     def set_epoch(self,
         epoch:int, # The epoch about to start
     ):
-        "Use `epoch`'s order next (call it at the start of every epoch, on every rank)"
-        self.epoch = int(epoch)
+        "Use `epoch`'s (first pass's) order next (call it at the start of every epoch, on every rank)"
+        self.set_pass(epoch)
 
     def units(self,
-        rng:np.random.Generator, # The epoch's generator, seeded with [seed, epoch]
-    ) -> list: # The epoch's units, each a list of dataset indices
-        "Draw one epoch's units with `rng`; subclasses implement this"
+        rng:np.random.Generator, # The pass's generator
+    ) -> list: # The pass's units, each a list of dataset indices
+        "Draw one pass's units with `rng`; subclasses implement this"
         raise NotImplementedError
 
     def epoch_units(self,
         epoch:int|None=None, # Which epoch (default: the current one)
-    ) -> list: # The full, unsharded list of units of that epoch (the same on every rank)
-        "All units of an epoch, before sharding"
-        e = self.epoch if epoch is None else int(epoch)
-        if self._cache is None or self._cache[0] != e:
-            self._cache = (e, self.units(np.random.default_rng([self.seed, e])))
+        pass_:int|None=None, # Which pass of it (default: the current one)
+    ) -> list: # The full, unsharded list of units of that pass (the same on every rank)
+        "All units of a pass, before sharding"
+        e, p = self.epoch if epoch is None else int(epoch), self.pass_ if pass_ is None else int(pass_)
+        if self._cache is None or self._cache[0] != (e, p):
+            self._cache = ((e, p), self.units(np.random.default_rng([self.seed, e] if p == 0 else [self.seed, e, p])))
         return self._cache[1]
 
     def indices(self,
         epoch:int|None=None, # Which epoch (default: the current one)
-    ) -> list: # This rank's indices for that epoch
-        "This rank's share of an epoch, as a flat list of dataset indices"
-        units, W = self.epoch_units(epoch), self.world_size
+        pass_:int|None=None, # Which pass (default: the current one)
+    ) -> list: # This rank's indices for that pass
+        "This rank's share of a pass, as a flat list of dataset indices"
+        units, W = self.epoch_units(epoch, pass_), self.world_size
         mine = [int(i) for u in shard(units, self.rank, W) for i in u]
         longest = max(sum(len(u) for u in shard(units, r, W)) for r in range(W))
         return mine + [mine[k % len(mine)] for k in range(longest - len(mine))] if mine else mine
 
-    def __iter__(self): return iter(self.indices())
+    def sample_seeds(self,
+        n:int, # How many
+        epoch:int|None=None, # Which epoch (default: the current one)
+        pass_:int|None=None, # Which pass (default: the current one)
+    ) -> list: # One augmentation seed per position of this rank's indices
+        "Seeds of the random augmentations of a pass's samples, from (seed, epoch, pass, rank, position)"
+        e, p = self.epoch if epoch is None else int(epoch), self.pass_ if pass_ is None else int(pass_)
+        return np.random.default_rng([self.seed, e, p, self.rank, 1]).integers(0, 2**63, size=n).tolist()
+
+    def __iter__(self):
+        idx = self.indices()
+        out = zip(idx, self.sample_seeds(len(idx))) if self.with_seeds else idx
+        start, self.start = self.start, 0    # a skip applies to one iteration
+        return itertools.islice(iter(out), start, None)
+
     def __len__(self): return len(self.indices())
 
 # %% ../../nbs/04_data.samplers.ipynb #dae5cc97
@@ -278,6 +303,23 @@ def loader_defaults(
     nw = min(8, per - 1) if dev.type == 'cuda' else min(4, per // 2)
     return dict(num_workers=nw, pin_memory=dev.type == 'cuda', persistent_workers=nw > 0)
 
+# %% ../../nbs/04_data.samplers.ipynb #86d49cc8
+class SeededDataset(Dataset):
+    "A dataset whose index `(i, seed)` loads item `i` with Python's, NumPy's and torch's generators seeded from `seed`"
+    def __init__(self, dataset:Dataset): self.dataset = dataset # Any map-style dataset
+    def __len__(self): return len(self.dataset)
+    def __getattr__(self, k):   # records, transform, ... of the wrapped dataset
+        d = self.__dict__.get('dataset')
+        if d is None: raise AttributeError(k)
+        return getattr(d, k)
+    def __getitem__(self, key):
+        if not isinstance(key, tuple): return self.dataset[key]
+        i, s = key
+        state = random.getstate(), np.random.get_state(), torch.get_rng_state()
+        random.seed(s); np.random.seed(s % 2**32); torch.default_generator.manual_seed(s)
+        try: return self.dataset[i]
+        finally: random.setstate(state[0]); np.random.set_state(state[1]); torch.set_rng_state(state[2])
+
 # %% ../../nbs/04_data.samplers.ipynb #738a4236
 SAMPLERS = {'random': ShuffleSampler, 'pk': RandomIdentitySampler, 'multi_gallery': RandomMultipleGallerySampler,
             'triplet': TripletSampler, 'cross_domain': CrossDomainSampler}
@@ -289,7 +331,7 @@ def _as_dataset(data, transform, on_error):
 def make_loader(
     dataset:Dataset, # Any map-style dataset
     batch_size:int, # Batch size per process
-    sampler:Sampler|None=None, # Index order (None: sequential)
+    sampler:Sampler|None=None, # Index order (None: sequential); an `EpochSampler` also seeds each sample (see `SeededDataset`)
     drop_last:bool=False, # Drop the last incomplete batch
     device:str|torch.device|None=None, # Where the batches go; picks the defaults of `loader_defaults`
     num_workers:int|None=None, # Worker processes (default: `loader_defaults`)
@@ -297,8 +339,9 @@ def make_loader(
     persistent_workers:bool|None=None, # Keep workers between passes (default: when there are workers)
     seed:int=0, # Seed of the loader's generator (the workers' base seeds)
 ) -> DataLoader:
-    "A DataLoader with seeded workers and per-device defaults"
+    "A DataLoader with seeded workers and per-device defaults; with an `EpochSampler`, each sample's augmentation is seeded"
     d = loader_defaults(device)
+    if isinstance(sampler, EpochSampler): sampler.with_seeds, dataset = True, SeededDataset(dataset)
     nw = d['num_workers'] if num_workers is None else num_workers
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, shuffle=False, drop_last=drop_last,
                       num_workers=nw, pin_memory=d['pin_memory'] if pin_memory is None else pin_memory,
