@@ -8,7 +8,7 @@ import argparse, dataclasses, importlib, inspect, json, sys, time, typing
 import torch
 from pathlib import Path
 from fastcore.script import call_parse
-from .core import default_device, env_info, amp_dtype
+from .core import default_device, env_info, amp_dtype, is_main_process, get_world_size
 
 # %% auto #0
 __all__ = ['DEMO_STEPS', 'METHODS', 'DEMO_MODES', 'FIG_NAMES', 'demo_plan', 'reid_synth', 'reid_doctor', 'load_model',
@@ -75,7 +75,8 @@ def load_model(
     kw = {k: v for k, v in dict(backbone=backbone, pool=pool).items() if v is not None}
     m = build_model(model, **kw)
     if checkpoint is not None:
-        sd = torch.load(checkpoint, map_location='cpu', weights_only=False)
+        from reid_nb.train import load_checkpoint
+        sd = load_checkpoint(checkpoint)   # weights_only: a file that carries code is refused
         sd = sd.get('model', sd) if isinstance(sd, dict) else sd
         sd = {k.removeprefix('module.'): v for k, v in sd.items()}
         own = m.state_dict()
@@ -197,7 +198,9 @@ def train_parser(
     p.add_argument('--tiny', action='store_true', help="start from the method's tiny CPU setting instead of the paper defaults")
     p.add_argument('--run-dir', default=None, help='run folder (default: runs/METHOD-DATASET-TIME)')
     p.add_argument('--device', default=None, help="'cuda', 'cpu', 'mps' (default: the best available)")
-    p.add_argument('--resume', action='store_true', help='continue from RUN_DIR/last.pth')
+    p.add_argument('--resume', action='store_true', help='continue from RUN_DIR/last.pth (needs --run-dir)')
+    p.add_argument('--save-every', type=int, default=None, help='also save RUN_DIR/last.pth every N iterations (resume mid-epoch after a kill)')
+    p.add_argument('--sync-bn', action='store_true', help='distributed runs: BatchNorm statistics over all processes (SyncBatchNorm)')
     p.add_argument('--dry-run', action='store_true', help='check the dataset, build everything on the tiny synthetic data, run 2 iterations, keep nothing')
     if method in METHODS:
         _, cls, _, _ = method_parts(method)
@@ -246,6 +249,24 @@ def _dry_run(a, cfg, builder, wants_source):
         losses = ', '.join(f'{k} {v / max(t.iter_in_epoch, 1):.4g}' for k, v in t.epoch_sums.items())
         print(f"dry run: {t.iteration} training iterations on the tiny synthetic data ({losses}); nothing kept")
 
+def _check_ranks(trainer):
+    "After a distributed run: the parameters (and a method's pseudo-labels) of every rank against rank 0's; rank 0 writes ddp.json"
+    from reid_nb.core import all_gather_cat
+    dev = trainer.device
+    flat = torch.cat([p.detach().float().flatten() for p in trainer.module.parameters()]).to(dev)
+    ps, = all_gather_cat(flat[None])
+    labels = next((c.labels for c in trainer.cbs if getattr(c, 'labels', None) is not None), None)
+    same_labels = None
+    if labels is not None:
+        ls, = all_gather_cat(torch.as_tensor(labels, device=dev)[None])
+        same_labels = bool((ls == ls[0]).all())
+    rec = dict(world_size=get_world_size(), backend=torch.distributed.get_backend(), parameters_max_abs_diff=float((ps - ps[0]).abs().max()),
+               pseudo_labels_identical=same_labels, checkpoints_written_by='rank 0')
+    if is_main_process():
+        if trainer.run_dir is not None: (trainer.run_dir/'ddp.json').write_text(json.dumps(rec, indent=1))
+        print(f"distributed: {rec['world_size']} processes ({rec['backend']}); parameters max |diff| across ranks "
+              f"{rec['parameters_max_abs_diff']:g}" + ('' if same_labels is None else f'; pseudo-labels identical: {same_labels}'))
+
 def reid_train(
     argv:list|None=None, # Arguments (default: sys.argv[1:])
 ):
@@ -270,7 +291,12 @@ def reid_train(
     if a.source is not None and not _needs_source(cfg, wants_source): p.error(f'{a.method} trains on one dataset here: --source does not apply')
     if _needs_source(cfg, wants_source) and a.source is None and not a.dry_run:
         p.error(f'{a.method} adapts from a labelled source to an unlabelled target: give --source NAME (and --dataset TARGET)')
-    print(json.dumps(dataclasses.asdict(cfg), indent=1, default=str))
+    if a.resume and not (a.run_dir and (Path(a.run_dir)/'last.pth').is_file()):
+        p.error(f"--resume: nothing to resume: {'give the run folder with --run-dir' if not a.run_dir else f'{a.run_dir} holds no last.pth'}")
+    if a.save_every is not None and a.save_every < 1: p.error(f'--save-every must be >= 1, got {a.save_every}')
+    from reid_nb.train import init_distributed
+    dist = init_distributed()                     # under torchrun: one process group (NCCL on CUDA, gloo on the CPU)
+    if is_main_process(): print(json.dumps(dataclasses.asdict(cfg), indent=1, default=str))
     if a.dry_run: return _dry_run(a, cfg, builder, wants_source)
     from reid_nb.data.datasets import get_dataset
     ds = get_dataset(a.dataset, a.root)
@@ -279,11 +305,16 @@ def reid_train(
     if _needs_source(cfg, wants_source):
         extra['source'] = get_dataset(a.source, a.source_root or a.root)
         print(extra['source'].summary())
-    run_dir = a.run_dir or f"runs/{a.method}-{a.dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
+    run_dir = [a.run_dir or f"runs/{a.method}-{a.dataset}-{time.strftime('%Y%m%d-%H%M%S')}"]
+    if dist: torch.distributed.broadcast_object_list(run_dir)   # rank 0's name on every rank
+    run_dir = run_dir[0]
+    if dist: extra['sync_bn'] = a.sync_bn
+    if a.save_every: extra['save_every'] = a.save_every
     trainer = builder(cfg, ds, run_dir=run_dir, device=a.device, **extra)
-    _describe(trainer, cls.__name__)
+    if is_main_process(): _describe(trainer, cls.__name__)
     trainer.fit(resume=a.resume)
-    print(f'run folder: {run_dir}')
+    if dist: _check_ranks(trainer)
+    if is_main_process(): print(f'run folder: {run_dir}')
 
 # %% ../nbs/30_cli.ipynb #5c1cc2ba
 DEMO_MODES = {  # data and schedules of the synthetic demo: 'full' (< 10 min on 2 CPU cores) and 'quick' (< 2 min)

@@ -15,7 +15,7 @@ __all__ = ['BaselineConfig', 'PKEpochSampler', 'baseline_model', 'baseline_loss'
            'baseline_loader', 'baseline_trainer', 'train_baseline', 'load_reid_weights']
 
 # %% ../../nbs/21_methods.baseline.ipynb #8eeddc64
-from ..core import default_device, seed_everything, get_logger
+from ..core import default_device, seed_everything, get_logger, is_main_process
 from ..data.datasets import ReidDataset, get_dataset, as_dataset
 from ..data.transforms import build_train_transform, build_test_transform, IMAGENET_MEAN
 from ..data.samplers import RandomIdentitySampler, build_loaders
@@ -154,7 +154,7 @@ class SaveWeights(Callback):
     def __init__(self, name:str='model.pth'): self.name = name # File name inside the trainer's run_dir
     def after_fit(self):
         t = self.trainer
-        if t.run_dir is None: return
+        if t.run_dir is None or not is_main_process(): return
         t.run_dir.mkdir(parents=True, exist_ok=True)
         torch.save({k: v.detach().cpu() for k, v in t.module.state_dict().items()}, t.run_dir/self.name)
 
@@ -197,7 +197,8 @@ def baseline_trainer(
         raise ValueError(f"baseline_trainer: the training pids of {getattr(dataset, 'name', 'the dataset')} must be 0..{C - 1} (load it with relabel=True)")
     model = model if model is not None else baseline_model(cfg, C)
     opt = build_optimizer(param_groups(model, cfg.lr, cfg.weight_decay), 'adam', lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = build_scheduler(opt, 'multistep', milestones=cfg.milestones, gamma=cfg.gamma, warmup=cfg.warmup, warmup_factor=cfg.warmup_factor)
+    sched = build_scheduler(opt, 'multistep', offset=1, milestones=cfg.milestones, gamma=cfg.gamma, warmup=cfg.warmup,   # stepped at
+                            warmup_factor=cfg.warmup_factor)                                                      # each epoch's start
     ev = trainer_eval(dataset, cfg, dev, metric='cosine', ap=cfg.ap, flip=cfg.test_flip) if evaluate else None
     return Trainer(model, baseline_loader(cfg, dataset.train, dev), BaselineStep(cfg), opt, cfg.epochs, sched=sched, iters_per_epoch=cfg.iters,
                    device=dev, amp=cfg.amp, cbs=[SaveWeights(), *kwargs.pop('cbs', [])], run_dir=run_dir, eval_fn=ev,
@@ -223,10 +224,9 @@ def load_reid_weights(
     model:nn.Module, # A `ReidModel` (any method's)
     path:str|Path, # A `model.pth`, a trainer checkpoint (`best.pth`, `last.pth`) or any state dict file of a `ReidModel`
     skip:tuple=('head.',), # Key prefixes never copied (the classifier is tied to the source identities)
-    weights_only:bool=False, # Refuse pickled objects (True is safe for model.pth; trainer checkpoints need False)
 ) -> dict: # {'loaded': [...], 'skipped': [...], 'missing': [...]}: checkpoint keys copied / not copied, model keys left as they were
     "Warm-start `model` from a baseline (or any ReidModel) checkpoint: copy every tensor whose name and shape match"
-    sd = read_checkpoint(path, weights_only=weights_only)
+    sd = read_checkpoint(path)   # weights_only: a file that carries code is refused
     sd = {k.removeprefix('module.'): v for k, v in sd.items()}
     own = model.state_dict()
     ok = {k: v for k, v in sd.items() if k in own and v.shape == own[k].shape and not k.startswith(tuple(skip))}

@@ -215,7 +215,7 @@ class CameraAware(Callback):
         self.cfg, self.memory = cfg, memory
         if cfg.cross_domain and memory is None: raise ValueError(f"CameraAware: setting {cfg.setting!r} needs the target's exemplar memory")
 
-    def before_epoch(self):
+    def before_batch(self):   # from the epoch itself, not set once per epoch: a run resumed inside epoch 1 keeps momentum 0
         if self.memory is not None: self.memory.momentum = self.cfg.mem_momentum if self.trainer.epoch >= 1 else 0.
 
     def weights(self,

@@ -25,7 +25,7 @@ __all__ = ['DATASET_PRESETS', 'STRUCTURE_SOURCES', 'GCLConfig', 'image_root', 'r
            'load_id_encoder', 'GCL', 'GCLStages', 'gcl_trainer', 'train_gcl']
 
 # %% ../../nbs/25_methods.gcl.ipynb #bd39879a
-from ..core import default_device, seed_everything, get_logger
+from ..core import default_device, seed_everything, get_logger, get_world_size, get_rank
 from ..data.datasets import ReidDataset, read_image, get_dataset, as_dataset
 from ..data.synthetic import structure_path, STRUCTURE_DEGS
 from ..data.transforms import build_test_transform, to_normalized_tensor, denormalize
@@ -36,7 +36,7 @@ from ..memory import InstanceMemory
 from ..rerank import jaccard_distance
 from ..cluster import eps_from_rho, dbscan_cluster, cluster_stats, camera_normalize
 from ..evaluate import extract_features, trainer_eval
-from ..train import Trainer, Callback, build_optimizer, build_scheduler
+from ..train import Trainer, Callback, build_optimizer, build_scheduler, load_checkpoint
 from .cluster_contrast import ClusterContrastConfig, cc_trainer
 
 # %% ../../nbs/25_methods.gcl.ipynb #50f3ca4b
@@ -618,7 +618,7 @@ def load_id_encoder(
         if not c: raise FileNotFoundError(f"load_id_encoder: {p} is a folder without best.pth or last.pth (nor stage1/ with them)")
         p = c[0]
     if not p.is_file(): raise FileNotFoundError(f"load_id_encoder: no checkpoint at {p}")
-    ck = torch.load(p, map_location='cpu', weights_only=False)
+    ck = load_checkpoint(p)   # weights_only: a file that carries code is refused
     sd = ck.get('model', ck.get('state_dict', ck)) if isinstance(ck, dict) else ck
     own = model.state_dict()
     def rename(k):
@@ -801,7 +801,7 @@ class GCLStages(Callback):
                                    num_workers=c.num_workers, amp=c.amp, seed=c.seed)
         t1 = cc_trainer(cc, self.dataset, run_dir=None if self.run_dir is None else self.run_dir / 'stage1', device=t.device,
                         evaluate=False, progress=self.progress, model=t.module, cbs=self.cbs, logger=t.log)
-        t1.fit(resume=self.run_dir is not None)
+        t1.fit(resume=self.run_dir is not None and (self.run_dir/'stage1'/'last.pth').is_file())   # a stage cut short continues
         self.trainers['stage1'] = t1
 
     def run_stage2(self):
@@ -811,7 +811,7 @@ class GCLStages(Callback):
                      cbs=[g, *self.cbs], run_dir=None if self.run_dir is None else self.run_dir / 'stage2', modules=dict(gen=g.gen, dis=g.dis),
                      config=asdict(c), manual_step=True, progress=self.progress, logger=t.log)
         t2.train_dl = g.loader()
-        t2.fit(resume=self.run_dir is not None)
+        t2.fit(resume=self.run_dir is not None and (self.run_dir/'stage2'/'last.pth').is_file())
         self.trainers['stage2'] = t2
 
     def before_fit(self):
@@ -841,6 +841,9 @@ def gcl_trainer(
     **kwargs, # Passed to the stage-3 `Trainer` (cbs — given to every stage —, save_every, logger, ...)
 ) -> Trainer: # The stage-3 trainer; `fit` runs stages 1 and 2 first. `.gcl` and `.gcl2` are the stage callbacks, `.gcl_stages` the runner
     "A `Trainer` for GCL on `dataset`: stage 1 (CC warm-up or `cfg.init`), stage 2 (G/D) and stage 3 (joint) in one `fit`"
+    if get_world_size() > 1: raise RuntimeError(f"GCL trains in one process (the official code runs on one GPU; its generator, "
+                                                f"discriminator and memory are not written for several): launch it without torchrun "
+                                                f"(this is rank {get_rank()} of {get_world_size()})")
     seed_everything(cfg.seed)
     dev = default_device(device)
     run_dir = Path(run_dir) if run_dir is not None else None
@@ -853,7 +856,9 @@ def gcl_trainer(
     adam = lambda m, lr: torch.optim.Adam(m.parameters(), lr=lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
     opt_g, opt_d = adam(gen, cfg.lr_g), adam(dis, cfg.lr_d)
     opt_id = build_optimizer([p for p in id_net.parameters() if p.requires_grad], 'sgd', lr=cfg.lr_id, weight_decay=cfg.weight_decay, momentum=0.9, nesterov=True)
-    scheds = [build_scheduler(o, 'multistep', milestones=(cfg.step_size,), gamma=cfg.gamma) for o in (opt_id, opt_g, opt_d)]
+    # only E_id's rate decays: the official stage 3 resumes from stage 2 and rebuilds the G and D schedulers with last_epoch set to
+    # the stage-2 iteration count, which on PyTorch >= 1.4 leaves their rates at lr_g and lr_d for the whole stage
+    scheds = [build_scheduler(opt_id, 'multistep', milestones=(cfg.step_size,), gamma=cfg.gamma)]
     g2 = GCL(cfg, dataset.train, 2, gen, dis, opt_g, opt_d, structure)
     g3 = GCL(cfg, dataset.train, 3, gen, dis, opt_g, opt_d, structure, opt_id=opt_id, memory=memory)
     cbs = list(kwargs.pop('cbs', []))

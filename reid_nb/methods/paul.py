@@ -22,7 +22,7 @@ __all__ = ['DATASET_PRESETS', 'PaulOutput', 'PatchNet', 'patch_boxes', 'show_pat
            'PaulConfig', 'resolve_pretrained', 'paul_model', 'Paul', 'paul_trainer', 'train_paul']
 
 # %% ../../nbs/23_methods.paul.ipynb #c97e7e39
-from ..core import default_device, seed_everything, get_logger
+from ..core import default_device, seed_everything, get_logger, is_main_process
 from ..data.datasets import ReidDataset, ReidRecord, ImageDataset, get_dataset, as_dataset
 from ..data.transforms import build_train_transform, build_test_transform, build_paul_transform, denormalize
 from ..data.samplers import EpochSampler, ShuffleSampler, make_loader, build_loaders
@@ -248,7 +248,7 @@ class SavePretrained(Callback):
     ): self.num_classes, self.name, self.path = num_classes, name, None
     def after_fit(self):
         t = self.trainer
-        if t.run_dir is None: return
+        if t.run_dir is None or not is_main_process(): return
         self.path = save_checkpoint(dict(model=t.module.state_dict(), num_classes=self.num_classes, config=t.config, epoch=t.epoch),
                                     t.run_dir/self.name)
 
@@ -534,12 +534,11 @@ class Paul(Callback):
     def before_fit(self):
         if not self.patch_memory.filled.all(): self.fill()
 
-    def before_epoch(self): self.k = self.cfg.k_at(self.trainer.epoch)
-
     def step(self, trainer, batch) -> dict: # loss, pedal, ipfl
         "One unsupervised step on a batch of (views, pids, camids, indices)"
         c = self.cfg
         imgs, idx = batch[0], batch[3]
+        self.k = c.k_at(trainer.epoch)   # CFL's growing k: from the epoch itself, so a run resumed mid-epoch keeps it
         out = trainer.model(imgs.flatten(0, 1))
         r = paul_step_losses(out, idx.to(self.patch_memory.features.device), self.patch_memory, self.centres, c.n_views, c.scale, self.k,
                              c.margin, c.max_iter, c.nearest, c.pedal_weight, c.ipfl_weight)
@@ -563,7 +562,7 @@ def paul_trainer(
     paul = Paul(cfg, dataset.train)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    sched = build_scheduler(opt, 'step', step_size=cfg.step_size, gamma=cfg.gamma)
+    sched = build_scheduler(opt, 'step', offset=1, step_size=cfg.step_size, gamma=cfg.gamma)   # PAUL steps at each epoch's start
     tfm = build_paul_transform((cfg.height, cfg.width), n_views=cfg.n_views)
     n = len(dataset.train)
     dl = make_loader(ImageDataset(dataset.train, transform=tfm), cfg.batch_size, ShuffleSampler(n, seed=cfg.seed),
