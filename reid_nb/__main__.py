@@ -8,9 +8,9 @@ __all__ = ['COMMANDS', 'main']
 # %% ../nbs/31_main.ipynb #a1000005
 import sys
 from fastcore.script import anno_parser
-from .cli import reid_train, reid_eval, reid_extract, reid_synth, reid_doctor, reid_demo
+from .cli import reid_train, reid_eval, reid_extract, reid_synth, reid_doctor, reid_demo, reid_search
 
-COMMANDS = dict(train=reid_train, eval=reid_eval, extract=reid_extract, synth=reid_synth, doctor=reid_doctor, demo=reid_demo)
+COMMANDS = dict(train=reid_train, eval=reid_eval, extract=reid_extract, search=reid_search, synth=reid_synth, doctor=reid_doctor, demo=reid_demo)
 
 def main(
     argv:list|None=None, # COMMAND and its arguments (default: sys.argv[1:])
@@ -22,7 +22,7 @@ def main(
               + (f"\nerror: unknown command {argv[0]!r}" if argv else ''), file=sys.stderr)
         raise SystemExit(2)
     f, rest = COMMANDS[argv[0]], argv[1:]
-    if f is reid_train: return f(rest)
+    if f in (reid_train, reid_search): return f(rest)   # argparse commands take their arguments as a list
     args = vars(anno_parser(f.__wrapped__, prog=f'python -m reid_nb {argv[0]}').parse_args(rest))
     for k in ('pdb', 'xtra'): args.pop(k, None)
     return f.__wrapped__(**args)
