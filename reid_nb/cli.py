@@ -156,7 +156,8 @@ def search_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='reid_search', description='Build a gallery index from a folder of images, or query one with images.')
     sub = p.add_subparsers(dest='cmd', required=True)
     b = sub.add_parser('build', help='extract the features of every image under a folder and write an index')
-    b.add_argument('images', help='folder of gallery images (searched recursively)')
+    b.add_argument('images', help='folder of gallery images (searched recursively), or a features file written by reid_extract (.pt/.npy)')
+    b.add_argument('--image-root', default=None, help='with a features file: the folder its image names are relative to')
     b.add_argument('--index', required=True, help='index file to write')
     b.add_argument('--checkpoint', default=None, help='model weights (default: random weights, for a try-out)')
     b.add_argument('--model', default='cc', help='model preset of the checkpoint'); b.add_argument('--backbone', default=None); b.add_argument('--pool', default=None)
@@ -180,36 +181,41 @@ def reid_search(
     argv:list|None=None, # Arguments (default: sys.argv[1:])
 ):
     "Build a gallery index from a folder of images (reid_search build), or query one with images (reid_search query)"
-    from reid_nb.search import GalleryIndex, image_features, image_files, plot_search
+    from reid_nb.search import GalleryIndex, image_features, image_files, plot_search, read_features
     p = search_parser()
     a = p.parse_args(sys.argv[1:] if argv is None else list(argv))
     try:
         if a.cmd == 'build':
             spec = dict(checkpoint=None if a.checkpoint is None else str(Path(a.checkpoint).resolve()), model=a.model, backbone=a.backbone,
                         pool=a.pool, size=[int(v) for v in a.size.split(',')])
-            files = image_files(a.images)
+            src = Path(a.images)
+            if src.is_file() and src.suffix in ('.pt', '.npy'): feats, names = read_features(src)   # reid_extract's output
+            else: files, feats = image_files(a.images), None
         else:
             ix = GalleryIndex.load(a.index, device=a.device)
             spec = ix.info.get('model')
             if spec is None: raise ValueError(f"{a.index} does not say which model made its features (build it with reid_search build)")
             files = image_files(a.images[0] if len(a.images) == 1 and Path(a.images[0]).is_dir() else a.images)
     except (FileNotFoundError, ValueError) as e: p.error(str(e))
-    model = load_model(spec['checkpoint'], spec['model'], spec['backbone'], spec['pool'], a.device)
-    feats, files = image_features(model, files, size=spec['size'], batch_size=a.batch_size, device=a.device)
+    if a.cmd == 'build' and feats is not None:
+        root = Path(a.image_root) if a.image_root else None
+        files = [root/n if root else Path(n) for n in names]
+    else:
+        model = load_model(spec['checkpoint'], spec['model'], spec['backbone'], spec['pool'], a.device)
+        feats, files = image_features(model, files, size=spec['size'], batch_size=a.batch_size, device=a.device)
     if a.cmd == 'build':
         kw = dict(nlist=a.nlist or max(1, int(len(files) ** 0.5)), nprobe=a.nprobe) if a.kind in ('ivf', 'ivfpq') else {}
         ix = GalleryIndex(feats.shape[1], a.kind, a.metric, device=a.device, **kw)
         ix.info['model'] = spec
-        ix.add(feats, [(str(f.resolve()), -1, -1) for f in files])
+        ix.add(feats, [(str(f.resolve()) if f.exists() else str(f), -1, -1) for f in files])
         print(f"{len(ix)} images -> {ix.save(a.index)} ({ix.kind}, {ix.metric}, {ix.dim}-d)")
-        return ix
+        return          # a console script returns nothing (sys.exit would print a value and exit 1)
     d, i = ix.search(feats, k=min(a.k, len(ix)), rerank=a.rerank, candidates=min(100, len(ix)))
     for f, dr, ir in zip(files, d, i):
         print(f"{f}:"); print('\n'.join(f"  {r + 1:>3}  {dd:.4f}  {ix.paths[j]}" for r, (dd, j) in enumerate(zip(dr, ir)) if j >= 0))
     if a.figure:
         plot_search([str(f) for f in files], ix, d, i).savefig(a.figure, dpi=80, bbox_inches='tight')
         print(f'figure: {a.figure}')
-    return d, i
 
 # %% ../nbs/30_cli.ipynb #b4960a5f
 METHODS = {  # name -> (module, config dataclass, builder(cfg, dataset, run_dir=, device=, [source=], **trainer_kwargs) -> Trainer)

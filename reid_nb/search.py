@@ -14,7 +14,8 @@ from .metrics import evaluate_rank, RankResult
 from .rerank import k_reciprocal_rerank
 
 # %% auto #0
-__all__ = ['KINDS', 'FORMAT', 'IMAGE_SUFFIXES', 'GalleryIndex', 'evaluate_index', 'image_files', 'image_features', 'plot_search']
+__all__ = ['KINDS', 'FORMAT', 'IMAGE_SUFFIXES', 'GalleryIndex', 'evaluate_index', 'read_features', 'image_files',
+           'image_features', 'plot_search']
 
 # %% ../nbs/16_search.ipynb #c0000006
 def _faiss():
@@ -265,6 +266,25 @@ def evaluate_index(
     return evaluate_rank(dist, q_pids, index.pids, q_camids, index.camids, max_rank=min(50, k), ap=ap)
 
 # %% ../nbs/16_search.ipynb #c0000034
+def read_features(
+    path:str|Path, # `reid_extract` output: .pt (features and names) or .npy (with the names in a .txt beside it)
+) -> tuple: # (features (N, d) float32 array, names)
+    "Features and image names written by `reid_extract`"
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"read_features: no file at {path}")
+    if path.suffix == '.npy':
+        x, txt = np.load(path, allow_pickle=False), path.with_suffix('.txt')
+        names = txt.read_text().splitlines() if txt.is_file() else [str(i) for i in range(len(x))]
+    elif path.suffix == '.pt':
+        try: d = torch.load(path, map_location='cpu', weights_only=True)
+        except Exception as e: raise ValueError(f"read_features: {path} is not a features file written by reid_extract ({type(e).__name__})") from None
+        if not (isinstance(d, dict) and 'features' in d): raise ValueError(f"read_features: {path} holds no 'features' (expected reid_extract's output)")
+        x, names = d['features'].numpy(), list(d.get('names', range(len(d['features']))))
+    else: raise ValueError(f"read_features: expected a .pt or .npy file written by reid_extract, got {path.name}")
+    if len(names) != len(x): raise ValueError(f"read_features: {len(x)} features but {len(names)} names in {path}")
+    return np.asarray(x, np.float32), [str(n) for n in names]
+
+# %% ../nbs/16_search.ipynb #c0000037
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp')
 
 def image_files(
@@ -281,7 +301,7 @@ def image_files(
     if not files: raise ValueError("image_files: no image given")
     return files
 
-# %% ../nbs/16_search.ipynb #c0000035
+# %% ../nbs/16_search.ipynb #c0000038
 def image_features(
     model:torch.nn.Module, # A re-ID model (eval mode returns one feature per image)
     images, # A folder, an image path, or a list of paths
@@ -302,7 +322,7 @@ def image_features(
     f, _, _ = extract_features(model, dl, flip=flip, normalize=True, device=device, progress=None)
     return f, files
 
-# %% ../nbs/16_search.ipynb #c0000036
+# %% ../nbs/16_search.ipynb #c0000039
 def plot_search(
     query_paths:list, # The query images
     index:GalleryIndex, # The gallery searched (its paths are shown)
