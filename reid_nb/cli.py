@@ -15,6 +15,24 @@ __all__ = ['DEMO_STEPS', 'METHODS', 'DEMO_MODES', 'FIG_NAMES', 'demo_plan', 'rei
            'reid_eval', 'reid_extract', 'search_parser', 'reid_search', 'method_parts', 'train_parser', 'reid_train',
            'demo_configs', 'demo_datasets', 'write_report', 'run_demo', 'reid_demo']
 
+# %% ../nbs/30_cli.ipynb #670405d3
+_USER_ERRORS = (ValueError, KeyError, OSError, ImportError)   # wrong paths, names, values, missing packages
+
+def _console_errors(argv=None):
+    "When run as a console script: user errors print one line on stderr; `--debug` keeps the traceback"
+    argv = sys.argv if argv is None else argv
+    prog = Path(argv[0]).name if argv else ''
+    if not (prog.startswith('reid_') or (prog == '__main__.py' and 'reid_nb' in argv[0])): return None
+    if '--debug' in argv: argv.remove('--debug'); return None
+    def hook(tp, e, tb):
+        if not issubclass(tp, _USER_ERRORS): return sys.__excepthook__(tp, e, tb)
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+        print(f"{prog}: error: {msg}\n(run again with --debug for the traceback)", file=sys.stderr)
+    sys.excepthook = hook
+    return hook
+
+_console_errors()
+
 # %% ../nbs/30_cli.ipynb #26bd0046
 DEMO_STEPS = [
     ('reid_nb.data.synthetic', 'generate (or reuse) the synthetic dataset and a second synthetic domain'),
@@ -39,7 +57,7 @@ def reid_synth(
     preset:str=None, # 'tiny' for a seconds-long test set; default: the full-size default
     seed:int=0, # Seed: the same seed gives the same bytes
     workers:int=None, # Processes (default: automatic)
-    structure:bool=True, # Also write GCL's structure maps
+    structure:bool=True, # GCL's structure maps are written by default; --no-structure skips them
 ):
     "Write the synthetic re-ID dataset in the Market-1501 layout and print where it is"
     from reid_nb.data.synthetic import make_synthetic_reid
@@ -51,15 +69,16 @@ def reid_doctor(
     name:str, # Dataset name (see `reid_nb.data.datasets.list_datasets()`)
     root:str='data', # Root folder holding the dataset
     verify_counts:bool=False, # Compare the counts with the published statistics
-    images:bool=False, # Decode every image and report unreadable ones
+    images:bool=False, # Also decode every image and compare query and gallery files byte for byte
 ):
-    "Find a dataset under a root, print its summary and check it"
+    "Find a dataset under a root, print its summary and its problems; exit 1 when there is any"
     from reid_nb.data.datasets import get_dataset
     ds = get_dataset(name, root, verify_counts=verify_counts)
     print(ds.summary())
-    if images:
-        bad = ds.verify_images(on_error='warn')
-        print(f"{len(bad)} unreadable image(s)" + (':\n  ' + '\n  '.join(map(str, bad)) if bad else ''))
+    found = ds.problems(images=images, progress=sys.stderr.isatty())
+    print(f"{len(found)} problem(s)" + ''.join(f'\n  - {p}' for p in found) if found else
+          'no problem found' + ('' if images else ' (add --images to decode every image and look for copies)'))
+    if found: sys.exit(1)
 
 # %% ../nbs/30_cli.ipynb #72e5f157
 def load_model(
@@ -98,6 +117,7 @@ def reid_eval(
     size:str='256,128', # Input height,width
     ap:str='step', # 'step' (torchreid) or 'trapezoid' (Market devkit)
     rerank:bool=False, # Also report k-reciprocal re-ranking
+    flip:bool=False, # Average each image's features with its mirror image's (off, as the methods evaluate while training)
     visrank:int=0, # Save a ranked-list figure of this many queries
     out:str='.', # Folder for the figure
     device:str=None, # Device (default: the best available)
@@ -110,8 +130,9 @@ def reid_eval(
     ds = get_dataset(dataset, root)
     m = load_model(checkpoint, model, backbone, pool, device)
     hw = tuple(int(v) for v in size.split(','))
-    ev = Evaluator(ds.query, ds.gallery, transform=build_test_transform(hw), ap=ap, rerank=rerank, device=device)
+    ev = Evaluator(ds.query, ds.gallery, transform=build_test_transform(hw), ap=ap, rerank=rerank, flip=flip, device=device)
     rep = ev(m)
+    print(f"protocol: {ap} AP, flip averaging {'on' if flip else 'off'}, {size} input")
     print(rep)
     if visrank:
         from reid_nb.viz import plot_ranked_list

@@ -4,6 +4,7 @@
 
 # %% ../nbs/15_export.ipynb #de18bdbf
 from __future__ import annotations
+import copy, os
 from pathlib import Path
 import numpy as np
 import torch
@@ -33,20 +34,27 @@ def export_model(
     if format not in ('torchscript', 'onnx'): raise ValueError(f"export_model: format must be 'torchscript' or 'onnx', got {format!r}")
     if format == 'onnx': _onnx_modules()
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    model = model.eval().cpu().float()
+    final, path = path, path.with_name(path.stem + '.partial' + path.suffix)   # renamed only when the check passes
+    model = copy.deepcopy(model).eval().cpu().float()   # the caller's model keeps its mode, device and dtype
     g = torch.Generator().manual_seed(0)
     x, x_check = torch.randn(batch, 3, *size, generator=g), torch.randn(batch + 1, 3, *size, generator=g)  # another batch size
     with torch.no_grad(): ref = model(x_check)
-    if format == 'torchscript':
-        with torch.no_grad(): torch.jit.save(torch.jit.trace(model, x), str(path))
-        with torch.no_grad(): out = torch.jit.load(str(path))(x_check)
-    else:
-        _, ort = _onnx_modules()
-        torch.onnx.export(model, (x,), str(path), input_names=['images'], output_names=['embeddings'],
-                          dynamic_shapes=({0: torch.export.Dim('batch', min=1)},), dynamo=True, verbose=False)
-        sess = ort.InferenceSession(str(path), providers=['CPUExecutionProvider'])
-        out = torch.from_numpy(sess.run(None, {sess.get_inputs()[0].name: x_check.numpy()})[0])
+    try:
+        if format == 'torchscript':
+            with torch.no_grad(): torch.jit.save(torch.jit.trace(model, x), str(path))
+            with torch.no_grad(): out = torch.jit.load(str(path))(x_check)
+        else:
+            _, ort = _onnx_modules()
+            torch.onnx.export(model, (x,), str(path), input_names=['images'], output_names=['embeddings'],
+                              dynamic_shapes=({0: torch.export.Dim('batch', min=1)},), dynamo=True, verbose=False)
+            sess = ort.InferenceSession(str(path), providers=['CPUExecutionProvider'])
+            out = torch.from_numpy(sess.run(None, {sess.get_inputs()[0].name: x_check.numpy()})[0])
+    except BaseException:
+        path.unlink(missing_ok=True); raise
     diff = float((out - ref).abs().max())
     if not diff <= atol:
-        raise RuntimeError(f"export_model: the {format} file {path} differs from the eager model by {diff:.3g} > atol={atol}")
-    return dict(path=path, format=format, max_abs_diff=diff)
+        path.unlink(missing_ok=True)
+        raise RuntimeError(f"export_model: the {format} export differs from the eager model by {diff:.3g} > atol={atol}; "
+                           f"{final} was not written")
+    os.replace(path, final)
+    return dict(path=final, format=format, max_abs_diff=diff)

@@ -243,7 +243,15 @@ def _finish(firsts, aps, inps, nrels, max_rank, ap, n_q):
 
 
 # %% ../nbs/09_metrics.ipynb #411f62da
-def _labels(*xs, device): return [_as_tensor(x).long().to(device) for x in xs]
+def _labels(*xs, device):
+    "Identities and cameras as int64 tensors; NaN, infinite or fractional values are refused (a cast would turn them into other ids)"
+    out = []
+    for name, x in zip(('q_pids', 'g_pids', 'q_camids', 'g_camids'), xs):
+        t = _as_tensor(x)
+        if t.is_floating_point() and not bool((torch.isfinite(t) & (t == t.round())).all()):
+            raise ValueError(f"evaluate_rank: {name} must be integers; {int((~(torch.isfinite(t) & (t == t.round()))).sum())} are NaN, infinite or fractional")
+        out.append(t.long().to(device))
+    return out
 
 def _rankable(d):
     "float32 and float64 distances as they are; other floats as float32, integers and booleans as float64 (all exactly)"
@@ -266,10 +274,10 @@ def evaluate_rank(
     q_pids, g_pids, q_camids, g_camids = _labels(q_pids, g_pids, q_camids, g_camids, device=d.device)
     _check_labels(*d.shape, q_pids, g_pids, q_camids, g_camids)
     max_rank = min(max_rank, d.shape[1])
+    check_finite(d, 'evaluate_rank: distmat', allow_inf=True)   # infinite distances are allowed
     if cuhk03: return _eval_cuhk03(d, q_pids, g_pids, q_camids, g_camids, max_rank, seed)
     chunk = min(chunk or max(1, 2**24 // max(1, d.shape[1])), _max_rows(d.shape[1]))
     gidx = _gallery_index(g_pids)
-    check_finite(d, 'evaluate_rank: distmat', allow_inf=True)   # infinite distances are allowed
     parts = []
     for i in range(0, len(d), chunk):
         parts.append(_rank_chunk(_rankable(d[i:i+chunk]).contiguous(), q_pids[i:i+chunk], q_camids[i:i+chunk], g_pids, g_camids, ap, gidx))

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/02_data.datasets.ipynb #e78ef445
 from __future__ import annotations
-import os, re, json, inspect, warnings
+import os, re, json, inspect, warnings, hashlib
 from pathlib import Path
 from typing import NamedTuple, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +35,15 @@ class ReidImageError(OSError):
 _log = get_logger('reid_nb.data')
 _warned = dict(truncated=False)
 
+def _to_rgb(im):
+    "RGB from any PIL mode; 16- and 32-bit greyscale scaled to 8 bits (a plain `convert('RGB')` clips them to white)"
+    if im.mode.startswith('I'):
+        a = np.asarray(im, dtype=np.float64)
+        if im.mode.startswith('I;16') or a.max() > 255: a = a / 257.0    # 65535 -> 255
+        return Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8), 'L').convert('RGB')
+    if im.mode == 'F': return Image.fromarray(np.clip(np.rint(np.asarray(im) * (255 if np.asarray(im).max() <= 1 else 1)), 0, 255).astype(np.uint8), 'L').convert('RGB')
+    return im.convert('RGB')
+
 def read_image(
     path:str|Path, # The image file
 ) -> Image.Image: # The decoded image, in RGB
@@ -49,7 +58,7 @@ def read_image(
     try:
         with Image.open(p) as im:
             im.load()  # decode the pixels: a truncated file only fails here
-            return im.convert('RGB')
+            return _to_rgb(im)
     except Image.UnidentifiedImageError as e:
         raise ReidImageError(f"read_image: {p} is not an image file PIL can read ({p.stat().st_size} bytes)") from e
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
@@ -506,3 +515,35 @@ def verify_images(self:ReidDataset,
 ) -> list[str]: # Paths of the images that cannot be read
     "Decode every image of the train, query and gallery splits; report the bad ones by name"
     return verify_images(self.train + self.query + self.gallery, on_error, num_threads, progress)
+
+# %% ../../nbs/02_data.datasets.ipynb #68348112
+def _digest(p):
+    "The MD5 of a file's bytes (to find exact copies)"
+    return hashlib.md5(Path(p).read_bytes()).hexdigest()
+
+@patch
+def problems(self:ReidDataset,
+    images:bool=False, # Also decode every image and compare the query and gallery files byte for byte
+    num_threads:int=4, # Threads reading images
+    progress:bool=False, # Progress bars
+) -> list[str]: # One line per problem (empty: none found)
+    "Problems that would make an evaluation on this dataset wrong"
+    out = []
+    train_ids = set(self.train_pid_map) if self.train_pid_map else {r.pid for r in self.train}
+    leak = sorted(train_ids & {r.pid for r in self.query if r.pid > 0})
+    if leak: out.append(f"{len(leak)} training identities also appear among the queries (e.g. {leak[:5]}): train and test identities must be disjoint")
+    dq = [r.img_path for r in self.query if r.pid == 0]
+    if dq: out.append(f"{len(dq)} distractor images (pid 0) are in the query set (e.g. {Path(dq[0]).name}): distractors belong to the gallery")
+    if images:
+        bad = verify_images(self.train + self.query + self.gallery, 'warn', num_threads, progress)
+        if bad: out.append(f"{len(bad)} images cannot be read: " + ', '.join(bad[:10]) + (' ...' if len(bad) > 10 else ''))
+        with ThreadPoolExecutor(max(1, num_threads)) as ex:
+            ok = [r for r in self.query + self.gallery if str(r.img_path) not in set(bad)]
+            h = dict(zip((r.img_path for r in ok), ex.map(_digest, (r.img_path for r in ok))))
+        gal = {}
+        for r in self.gallery:
+            if r.img_path in h: gal.setdefault(h[r.img_path], []).append(r)
+        dup = [(q, g) for q in self.query if q.img_path in h for g in gal.get(h[q.img_path], []) if g.camid != q.camid]
+        if dup: out.append(f"{len(dup)} query images have an exact copy in the gallery under another camera (e.g. {Path(dup[0][0].img_path).name} "
+                           f"= {Path(dup[0][1].img_path).name}): each such query is a free rank-1")
+    return out

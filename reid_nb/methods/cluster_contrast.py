@@ -16,7 +16,7 @@ __all__ = ['DATASET_PRESETS', 'BACKBONE_ALIASES', 'ClusterContrastConfig', 'Ghos
            'cc_model', 'train_features', 'ClusterContrast', 'cc_trainer', 'train_cluster_contrast', 'plot_cc_history']
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #8f88bfd0
-from ..core import default_device, seed_everything
+from ..core import default_device, seed_everything, get_logger
 from ..data.datasets import ReidDataset, ImageDataset, get_dataset, as_dataset
 from ..data.transforms import build_train_transform, build_test_transform, TRAIN_PRESETS
 from ..data.samplers import RandomMultipleGallerySampler, build_loaders, make_loader
@@ -182,6 +182,10 @@ class ClusterContrast(Callback):
         feats, true, cams = train_features(t.module, self.extract_loader, t.device, t.amp)
         c = self.cfg
         x = camera_normalize(feats, cams) if c.cam_norm else feats.numpy()
+        if c.k1 >= len(feats) and not getattr(self, '_warned_k1', False):   # say it, once: a clamped k1 can merge everything
+            self._warned_k1 = True
+            get_logger('reid_nb.methods').warning(f"ClusterContrast: k1={c.k1} is not below the {len(feats)} training images; using "
+                                                  f"k1={len(feats) - 1} (every image is then every other's neighbour: expect one cluster)")
         labels = pseudo_labels(x, k1=min(c.k1, len(feats) - 1), k2=min(c.k2, c.k1, len(feats) - 1), eps=c.eps,
                                min_samples=c.min_samples, rho=c.rho, device=t.device if torch.device(t.device).type == 'cuda' else None)   # the neighbour pass on the GPU
         self._feats, self._true, self._cams = feats, true, cams
