@@ -14,6 +14,7 @@ from fastcore.basics import store_attr, listify
 from tqdm import tqdm
 from .core import (default_device, autocast, amp_dtype, grad_scaler, get_logger, close_log_file, get_world_size,
                           is_main_process, seed_everything)
+from .data.samplers import pass_target
 
 # %% auto #0
 __all__ = ['param_groups', 'build_optimizer', 'lr_factor', 'build_scheduler', 'get_rng_state', 'set_rng_state', 'save_checkpoint',
@@ -316,17 +317,10 @@ def _one_batch(self:Trainer, batch):
     if self.sched_on == 'iter':
         for s in self.scheds: s.step()
 
-def _pass_sampler(dl):
-    "The object of a loader that orders a pass: one with `set_pass` (reid_nb's samplers) or `set_epoch`, else None"
-    bs = getattr(dl, 'batch_sampler', None)
-    for s in (dl, getattr(dl, 'sampler', None), getattr(bs, 'sampler', None), bs):
-        if hasattr(s, 'set_pass') or hasattr(s, 'set_epoch'): return s
-    return None
-
 @patch
 def _pass_iter(self:Trainer, skip:int=0):
     "An iterator over pass `self._pass` of this epoch, `skip` batches in"
-    s, bs = _pass_sampler(self.train_dl), getattr(self.train_dl, 'batch_size', None)
+    s, bs = pass_target(self.train_dl), getattr(self.train_dl, 'batch_size', None)
     if hasattr(s, 'set_pass') and bs:
         s.set_pass(self.epoch, self._pass, start=skip * bs)
         return iter(self.train_dl)

@@ -37,12 +37,11 @@ _warned = dict(truncated=False)
 
 def _to_rgb(im):
     "RGB from any PIL mode; 16- and 32-bit greyscale scaled to 8 bits (a plain `convert('RGB')` clips them to white)"
-    if im.mode.startswith('I'):
-        a = np.asarray(im, dtype=np.float64)
-        if im.mode.startswith('I;16') or a.max() > 255: a = a / 257.0    # 65535 -> 255
-        return Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8), 'L').convert('RGB')
-    if im.mode == 'F': return Image.fromarray(np.clip(np.rint(np.asarray(im) * (255 if np.asarray(im).max() <= 1 else 1)), 0, 255).astype(np.uint8), 'L').convert('RGB')
-    return im.convert('RGB')
+    if not (im.mode.startswith('I') or im.mode == 'F'): return im.convert('RGB')
+    a = np.asarray(im, dtype=np.float64)
+    if im.mode.startswith('I;16') or (im.mode == 'I' and a.max() > 255): a = a / 257.0   # 16-bit: 65535 -> 255
+    elif im.mode == 'F' and a.max() <= 1: a = a * 255                                   # floats in [0, 1]
+    return Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8), 'L').convert('RGB')
 
 def read_image(
     path:str|Path, # The image file

@@ -15,8 +15,8 @@ from .transforms import build_train_transform, build_test_transform
 
 # %% auto #0
 __all__ = ['SAMPLERS', 'shard', 'EpochSampler', 'ShuffleSampler', 'RandomIdentitySampler', 'RandomMultipleGallerySampler',
-           'TripletSampler', 'CrossDomainSampler', 'IterLoader', 'loader_defaults', 'SeededDataset', 'make_loader',
-           'build_loaders']
+           'TripletSampler', 'CrossDomainSampler', 'pass_target', 'IterLoader', 'loader_defaults', 'SeededDataset',
+           'make_loader', 'build_loaders']
 
 # %% ../../nbs/04_data.samplers.ipynb #2a2094bd
 def shard(
@@ -246,11 +246,11 @@ class CrossDomainSampler(EpochSampler):
         return [[int(i) for i in np.concatenate([src[k:k+h], tgt[k:k+h]])] for k in range(0, total, h)]
 
 # %% ../../nbs/04_data.samplers.ipynb #27912fe4
-def _epoch_target(loader):
-    "The object in `loader` that has `set_epoch` (its sampler or batch sampler), or None"
+def pass_target(loader):
+    "The object that orders a pass of `loader`: the loader itself, its sampler or batch sampler with `set_pass` or `set_epoch`, or None"
     bs = getattr(loader, 'batch_sampler', None)
-    for s in (getattr(loader, 'sampler', None), getattr(bs, 'sampler', None), bs):
-        if hasattr(s, 'set_epoch'): return s
+    for s in (loader, getattr(loader, 'sampler', None), getattr(bs, 'sampler', None), bs):
+        if hasattr(s, 'set_pass') or hasattr(s, 'set_epoch'): return s
     return None
 
 class IterLoader:
@@ -269,7 +269,7 @@ class IterLoader:
     ):
         "Start a fresh pass over the loader now"
         self.epoch = self.epoch + 1 if epoch is None else int(epoch)
-        s = _epoch_target(self.loader)
+        s = pass_target(self.loader)
         if s is not None: s.set_epoch(self.epoch)
         self._it = iter(self.loader)
 
