@@ -16,10 +16,11 @@ from fastcore.basics import patch
 from ..core import get_logger
 
 # %% auto #0
-__all__ = ['PUBLISHED_STATS', 'PERSONX_CAMS', 'ReidRecord', 'ReidImageError', 'read_image', 'ImageDataset', 'relabel_pids',
-           'ReidDataset', 'DatasetNotFoundError', 'DatasetFormatError', 'find_root', 'market_style', 'market1501',
-           'dukemtmcreid', 'personx', 'veri', 'msmt17', 'prepare_cuhk03', 'cuhk03', 'layumi_folder', 'synthetic_reid',
-           'register_dataset', 'list_datasets', 'get_dataset', 'as_dataset', 'verify_images']
+__all__ = ['PUBLISHED_STATS', 'PERSONX_CAMS', 'UNKNOWN_CAMERAS', 'ReidRecord', 'ReidImageError', 'read_image', 'ImageDataset',
+           'relabel_pids', 'ReidDataset', 'DatasetNotFoundError', 'DatasetFormatError', 'find_root', 'market_style',
+           'market1501', 'dukemtmcreid', 'personx', 'veri', 'msmt17', 'prepare_cuhk03', 'cuhk03', 'layumi_folder',
+           'identity_folders', 'synthetic_reid', 'register_dataset', 'import_datasets', 'list_datasets', 'get_dataset',
+           'as_dataset', 'verify_images']
 
 # %% ../../nbs/02_data.datasets.ipynb #b8e58fa2
 class ReidRecord(NamedTuple):
@@ -114,11 +115,12 @@ class ReidDataset:
         root:str|Path|None=None, # The folder the records were read from
         published:str|None=None, # Key into `PUBLISHED_STATS` for `verify_counts`
         relabel:bool=True, # Relabel train pids to 0..N-1 in sorted raw-pid order
+        protocol:str|None=None, # A note on how query and gallery are scored, when it is not the usual cross-camera rule
     ):
         as_recs = lambda rs: [ReidRecord(str(p), int(pid), int(c)) for p, pid, c in rs]
         self.train, self.train_pid_map = relabel_pids(train) if relabel else (as_recs(train), None)
         self.query, self.gallery = as_recs(query), as_recs(gallery)
-        self.name, self.root, self.published = name, root, published
+        self.name, self.root, self.published, self.protocol = name, root, published, protocol
 
     @property
     def num_train_pids(self) -> int: return len({r.pid for r in self.train})
@@ -139,7 +141,8 @@ class ReidDataset:
         "A table of ids, images and cameras per split, as torchreid prints on loading"
         rows = [f"  {k:<8} | {i:>6} | {n:>8} | {c:>9}" for k, (i, n, c) in self.stats().items()]
         line = "  " + "-" * 40
-        return '\n'.join([self.name + (f"  ({self.root})" if self.root else ''), line, "  subset   | # ids  | # images | # cameras", line, *rows, line])
+        return '\n'.join([self.name + (f"  ({self.root})" if self.root else ''), line, "  subset   | # ids  | # images | # cameras", line, *rows, line]
+                         + ([f"  protocol: {self.protocol}"] if self.protocol else []))
 
     def __repr__(self): return self.summary()
 
@@ -207,12 +210,12 @@ def find_root(
 _IMG_EXTS = ('.jpg', '.jpeg', '.png')
 
 def _parse_folder(name, folder, pattern, example, cams:dict, exts=_IMG_EXTS):
-    "Records of the images in `folder`, named by `pattern` (groups: pid, camera); junk pid -1 dropped"
+    "Records of the images in `folder`, whole names matching `pattern` + an image extension (groups: pid, camera); junk pid -1 dropped"
     folder, recs = Path(folder), []
     files = sorted(f for f in os.listdir(folder) if f.lower().endswith(exts))
     if not files: raise DatasetFormatError(f"{name}: {folder} holds no {'/'.join(exts)} images")
     for f in files:
-        m = re.match(pattern, f)
+        m = re.fullmatch(pattern + r'\.(?i:jpe?g|png)', f)   # the whole name: `0002_c1s1_000451_03 (1).jpg` is not an image of the set
         if m is None: raise DatasetFormatError(f"{name}: {folder/f} does not match the file name pattern "
                                                f"{pattern} (e.g. {example})")
         pid, cam = int(m[1]), int(m[2])
@@ -227,7 +230,7 @@ def market_style(
     name:str, # Dataset name, for messages and `PUBLISHED_STATS`
     root:str|Path, # The folder the user gave
     candidates:list, # Sub-paths of `root` to try, nested first ('' = root itself)
-    pattern:str, # Regex matched at the start of a file name; groups 1 and 2: pid and camera number
+    pattern:str, # Regex of a whole file name without its extension; groups 1 and 2: pid and camera number
     example:str, # An example file name, for messages
     cams:dict, # Camera number in the file name → 0-based camid
     dirs:tuple=_MARKET_DIRS, # The train, query and gallery folders
@@ -264,18 +267,18 @@ def personx(
 ) -> ReidDataset:
     "PersonX (the SpCL/Cluster Contrast subset): 6 cameras numbered 3, 4, 8, 10, 11, 12; 410 train ids / 9,840 images"
     return market_style('personx', root, ['personx/PersonX', 'PersonX', 'personx/subset1', 'personx', ''],
-                        r'(-1|\d+)_c(\d+)', '0001_c3s1_000001_00.jpg', PERSONX_CAMS)
+                        r'(-1|\d+)_c(\d+)(?:[A-Za-z_]\w*)?', '0001_c3s1_000001_00.jpg', PERSONX_CAMS)
 
 def veri(
     root:str|Path, # Data folder: holds veri/VeRi, VeRi, veri, VeRi_with_plate, or is the dataset folder
 ) -> ReidDataset:
     "VeRi-776 vehicles: 20 cameras c001..c020; 576 train ids / 37,778 images, 1,678 queries, 11,579 gallery images"
-    return market_style('veri', root, ['veri/VeRi', 'VeRi', 'veri', 'VeRi_with_plate', ''], r'(-1|\d+)_c(\d{3})_',
+    return market_style('veri', root, ['veri/VeRi', 'VeRi', 'veri', 'VeRi_with_plate', ''], r'(-1|\d+)_c(\d{3})_\d+_\d+',
                         '0002_c002_00030600_0.jpg', _cam_range(20), dirs=('image_train', 'image_query', 'image_test'))
 
 # %% ../../nbs/02_data.datasets.ipynb #f9dd0eee
 _MSMT_DIRS = {'v1': ('train', 'test'), 'v2': ('mask_train_v2', 'mask_test_v2')}
-_MSMT_PATTERN, _MSMT_EXAMPLE = r'(\d+)_\d+_(\d+)_[^/.]+\.(?:jpe?g|png)$', '0000_045_12_0303morning_0006_2.jpg'
+_MSMT_PATTERN, _MSMT_EXAMPLE = r'(\d+)_\d+_(\d+)_\w+\.(?i:jpe?g|png)', '0000_045_12_0303morning_0006_2.jpg'
 
 def _read_list(name, list_file, folder, pattern=_MSMT_PATTERN, example=_MSMT_EXAMPLE, cams=_cam_range(15)):
     "Records from a list file of `<relative path> <pid>` lines; the camera comes from the file name"
@@ -287,7 +290,7 @@ def _read_list(name, list_file, folder, pattern=_MSMT_PATTERN, example=_MSMT_EXA
             raise DatasetFormatError(f"{name}: {list_file}, line {ln}: {line!r} is not '<relative path> <pid>' "
                                      f"(e.g. '0000/{example} 0')")
         fname = parts[0].rsplit('/', 1)[-1]
-        m = re.match(pattern, fname)
+        m = re.fullmatch(pattern, fname)
         if m is None: raise DatasetFormatError(f"{name}: {list_file}, line {ln}: {fname} does not match the file name "
                                                f"pattern {pattern} (e.g. {example})")
         if int(m[2]) not in cams: raise DatasetFormatError(f"{name}: {list_file}, line {ln}: {fname} has camera {m[2]}; "
@@ -314,7 +317,7 @@ def msmt17(
                 + "\n  or, as Cluster Contrast converts it:\n" +
                 _tree(f"{top}/", [(f"{s}/", n) for s, n in zip(_MARKET_DIRS, ('0000_c12_0000.jpg, ...', '', ''))]))
     d, lay = find_root('msmt17', root, layouts, expected)
-    if lay == 'market': return market_style('msmt17', d, [''], r'(-1|\d+)_c(\d+)', '0000_c12_0000.jpg', _cam_range(15))
+    if lay == 'market': return market_style('msmt17', d, [''], r'(-1|\d+)_c(\d+)_\d+', '0000_c12_0000.jpg', _cam_range(15))
     train = _read_list('msmt17', d/'list_train.txt', d/tr) + (_read_list('msmt17', d/'list_val.txt', d/tr) if use_val else [])
     return ReidDataset(train, _read_list('msmt17', d/'list_query.txt', d/te), _read_list('msmt17', d/'list_gallery.txt', d/te),
                        name='msmt17', root=d, published='msmt17' if use_val else None)
@@ -380,7 +383,7 @@ def cuhk03(
                                   ('cuhk03_new_protocol_config_detected.mat', '')])
                 + "\n  or the CUHK03-NP release:\n" + _tree(f'cuhk03-np/{kind}/', [(f'{s}/', '') for s in _MARKET_DIRS]))
     d, lay = find_root('cuhk03', root, layouts, expected)
-    if lay == 'np': return market_style(f'cuhk03-{kind}', d, [''], r'(-1|\d+)_c(\d)', '0001_c1_1.png', _cam_range(2))
+    if lay == 'np': return market_style(f'cuhk03-{kind}', d, [''], r'(-1|\d+)_c(\d)_\d+', '0001_c1_1.png', _cam_range(2))
     split = prepare_cuhk03(d, labeled, progress)
     img_dir = d/f'images_{kind}'
     train, query, gallery = ([(img_dir/n, pid, cam) for n, pid, cam in split[s]] for s in ('train', 'query', 'gallery'))
@@ -420,6 +423,100 @@ def layumi_folder(
     d, _ = find_root('folder', root, {'': (['pytorch', 'Market/pytorch', 'DukeMTMC-reID/pytorch', ''], [train, 'query', 'gallery'])}, expected)
     return ReidDataset(*(_read_id_folders('folder', d/s) for s in (train, 'query', 'gallery')), name='folder', root=d)
 
+# %% ../../nbs/02_data.datasets.ipynb #a7262fef
+UNKNOWN_CAMERAS = ("cameras unknown: every training and gallery image has camera 0 and every query camera 1, so no gallery image is "
+                   "set aside; same-camera neighbours of a query count as matches (scores run higher than the cross-camera protocol's)")
+
+def _scan_identities(name, split_dir):
+    "(path, identity, path parts under the identity folder) of every image under `split_dir/<identity>/`"
+    split_dir, out = Path(split_dir), []
+    ids = sorted(e.name for e in os.scandir(split_dir) if e.is_dir() and not e.name.startswith('.'))
+    if not ids: raise DatasetFormatError(f"{name}: {split_dir} holds no identity folders (expected {split_dir}/<identity>/<image>.jpg)")
+    for i in ids:
+        for p in sorted((split_dir/i).rglob('*')):
+            if p.suffix.lower() not in _IMG_EXTS or not p.is_file(): continue
+            rel = p.relative_to(split_dir/i).parts
+            if len(rel) > 2: raise DatasetFormatError(f"{name}: {p} is nested too deep (expected <identity>/<image> or <identity>/<camera>/<image>)")
+            out.append((p, i, rel))
+    if not out: raise DatasetFormatError(f"{name}: no {'/'.join(_IMG_EXTS)} image in the identity folders of {split_dir}")
+    return out
+
+def _camera_rule(name, items, cameras):
+    "Resolve `cameras` ('auto', 'folder', 'none' or a regex) to a function item -> camera name (or None)"
+    if cameras == 'auto':
+        if any(len(rel) == 2 for _, _, rel in items): cameras = 'folder'
+        else: cameras = next((pat for pat in _CAM_PATTERNS if all(re.search(pat, p.name) for p, _, _ in items)), 'none')
+    if cameras == 'none': return lambda it: None
+    if cameras == 'folder':
+        def by_folder(it):
+            if len(it[2]) != 2: raise DatasetFormatError(f"{name}: {it[0]} is not in a camera folder (cameras='folder' reads <identity>/<camera>/<image>)")
+            return it[2][0]
+        return by_folder
+    try: rx = re.compile(cameras)
+    except re.error as e: raise ValueError(f"{name}: cameras={cameras!r} is not 'auto', 'folder', 'none' or a regular expression ({e})") from None
+    if rx.groups < 1: raise ValueError(f"{name}: the cameras pattern {cameras!r} needs a group for the camera, e.g. r'cam(\\d+)'")
+    def by_name(it):
+        m = rx.search(it[0].name)
+        if m is None: raise DatasetFormatError(f"{name}: {it[0]} has no camera matching {cameras!r}")
+        return m[1]
+    return by_name
+
+def _numbering(names):
+    "name -> int: integers as they are when every name is one, else 1, 2, ... in sorted order"
+    names = sorted(set(names))
+    if all(re.fullmatch(r'-?\d+', n) for n in names): return {n: int(n) for n in names}
+    return {n: k + 1 for k, n in enumerate(names)}
+
+def _draw_queries(recs, cams_known, rng):
+    "Split test records into (query, gallery): one query per camera of identities seen by 2+ cameras, or one per identity of 2+ images"
+    by_id = {}
+    for r in recs: by_id.setdefault(r.pid, []).append(r)
+    query = []
+    for pid, rs in sorted(by_id.items()):
+        if pid <= 0: continue                       # distractors stay in the gallery
+        if cams_known:
+            groups = {}
+            for r in rs: groups.setdefault(r.camid, []).append(r)
+            if len(groups) > 1: query += [g[rng.integers(len(g))] for _, g in sorted(groups.items())]
+        elif len(rs) > 1: query.append(rs[rng.integers(len(rs))])
+    chosen = {r.img_path for r in query}
+    return query, [r for r in recs if r.img_path not in chosen]
+
+# %% ../../nbs/02_data.datasets.ipynb #62639452
+def identity_folders(
+    root:str|Path, # A folder of identity folders, or one holding train/ and test/ (or train/, query/ and gallery/) of them
+    cameras:str='auto', # 'auto', 'folder' (<identity>/<camera>/<image>), 'none', or a regex whose group 1 is the camera
+    test_ids:float=0.5, # Share of the identities held out for testing, when `root` holds the identity folders themselves
+    seed:int=0, # Seed of the identity split and of the query draw
+) -> ReidDataset:
+    "A dataset of one folder per identity (torchvision's `ImageFolder` layout), split and scored as described above"
+    name, root = 'imagefolder', Path(root).expanduser()
+    if not root.is_dir(): raise DatasetNotFoundError(f"{name}: {root} is not a folder (expected <root>/<identity>/<image>.jpg, or <root>/train/ and <root>/test/ of those)")
+    if not 0 < test_ids < 1: raise ValueError(f"{name}: test_ids is the share of identities held out for testing, between 0 and 1; got {test_ids}")
+    subs = {e.name for e in os.scandir(root) if e.is_dir()}
+    layout = ('train', 'query', 'gallery') if {'train', 'query', 'gallery'} <= subs else ('train', 'test') if {'train', 'test'} <= subs else ('',)
+    items = {s: _scan_identities(name, root/s) for s in layout}
+    cam_of = _camera_rule(name, [it for its in items.values() for it in its], cameras)
+    cams = {s: [cam_of(it) for it in its] for s, its in items.items()}
+    known = cams[layout[0]][0] is not None
+    pid_of = _numbering(i for its in items.values() for _, i, _ in its)
+    order = _numbering(c for cs in cams.values() for c in cs) if known else {}   # camera name -> a number to sort by
+    camid = {c: k for k, c in enumerate(sorted(order, key=order.get))}           # cameras 0, 1, ... in that order
+    recs = {s: [ReidRecord(str(p), pid_of[i], camid[c] if known else 0) for (p, i, _), c in zip(its, cams[s])] for s, its in items.items()}
+    recs = {s: [r for r in rs if r.pid != -1] for s, rs in recs.items()}
+    rng = np.random.default_rng(seed)
+    if layout == ('',):
+        ids = sorted({r.pid for r in recs[''] if r.pid > 0})
+        if len(ids) < 2: raise DatasetFormatError(f"{name}: {root} holds {len(ids)} identity folder(s); a train/test split needs at least 2")
+        n_test = min(len(ids) - 1, max(1, round(len(ids) * test_ids)))
+        test = set(rng.permutation(ids)[:n_test].tolist())
+        recs = dict(train=[r for r in recs[''] if r.pid not in test and r.pid > 0], test=[r for r in recs[''] if r.pid in test or r.pid == 0])
+    if 'test' in recs: recs['query'], recs['gallery'] = _draw_queries(recs.pop('test'), known, rng)
+    if not recs['query']: raise DatasetFormatError(f"{name}: no query could be drawn from {root}: the test identities need at least two images"
+                                                   + (' from two cameras' if known else ''))
+    if not known: recs['query'] = [r._replace(camid=1) for r in recs['query']]
+    return ReidDataset(recs['train'], recs['query'], recs['gallery'], name=name, root=root, protocol=None if known else UNKNOWN_CAMERAS)
+
 # %% ../../nbs/02_data.datasets.ipynb #4aae553d
 def synthetic_reid(
     root:str|Path, # Folder for the generated dataset (reused when root/Market-1501-v15.09.15 exists)
@@ -447,8 +544,38 @@ def register_dataset(
         return f
     return _reg(fn) if fn is not None else _reg
 
+_PLUGINS_READ = False
+
+def _entry_point_datasets():
+    "Register, once, the readers other packages declare in the `reid_nb.datasets` entry-point group (name = reader)"
+    global _PLUGINS_READ
+    if _PLUGINS_READ: return
+    _PLUGINS_READ = True
+    from importlib.metadata import entry_points
+    for ep in entry_points(group='reid_nb.datasets'):
+        if ep.name.lower() not in _DATASETS: register_dataset(ep.name, ep.load())
+
+def import_datasets(
+    module:str|Path, # A module name (`mylab.reid_data`) or a .py file whose import calls `register_dataset`
+) -> list[str]: # The names it registered
+    "Import a module that registers datasets, so that `get_dataset` and the console scripts know them"
+    import importlib, importlib.util, sys
+    before = set(_DATASETS)
+    if str(module).endswith('.py'):
+        path = Path(module).expanduser()
+        if not path.is_file(): raise FileNotFoundError(f"import_datasets: no file {path}")
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        mod = importlib.util.module_from_spec(spec); sys.modules[path.stem] = mod
+        spec.loader.exec_module(mod)
+    else:
+        try: importlib.import_module(str(module))
+        except ModuleNotFoundError as e: raise ModuleNotFoundError(f"import_datasets: cannot import {module!r} ({e}); give a module on "
+                                                                    f"the Python path or the path of a .py file") from None
+    return sorted(set(_DATASETS) - before)
+
 def list_datasets() -> list[str]: # Registered names
-    "The names `get_dataset` knows"
+    "The names `get_dataset` knows (entry points of other packages included)"
+    _entry_point_datasets()
     return sorted(_DATASETS)
 
 def get_dataset(
@@ -459,7 +586,9 @@ def get_dataset(
 ) -> ReidDataset:
     "Read the dataset registered as `name` from `root`"
     f = _DATASETS.get(name.lower())
-    if f is None: raise KeyError(f"get_dataset: unknown dataset {name!r}; registered: {', '.join(list_datasets())}")
+    if f is None: _entry_point_datasets(); f = _DATASETS.get(name.lower())
+    if f is None: raise KeyError(f"get_dataset: unknown dataset {name!r}; registered: {', '.join(list_datasets())} (a reader of your own: "
+                                f"`register_dataset`, and `--dataset-module` for the console scripts)")
     params = inspect.signature(f).parameters
     if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
         opts = [k for k in list(params)[1:]]
@@ -470,7 +599,7 @@ def get_dataset(
     return ds
 
 for _name, _reader in dict(market1501=market1501, dukemtmcreid=dukemtmcreid, msmt17=msmt17, cuhk03=cuhk03, personx=personx,
-                           veri=veri, folder=layumi_folder, synthetic=synthetic_reid).items(): register_dataset(_name, _reader)
+                           veri=veri, folder=layumi_folder, imagefolder=identity_folders, synthetic=synthetic_reid).items(): register_dataset(_name, _reader)
 
 # %% ../../nbs/02_data.datasets.ipynb #cde979a5
 def as_dataset(
