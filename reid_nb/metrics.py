@@ -231,11 +231,20 @@ def _check_labels(n_q, n_g, q_pids, g_pids, q_camids, g_camids):
     for name, a, n in (('q_pids', q_pids, n_q), ('q_camids', q_camids, n_q), ('g_pids', g_pids, n_g), ('g_camids', g_camids, n_g)):
         if a.ndim != 1 or len(a) != n: raise ValueError(f"{name} must be 1-D with {n} entries (one per {'query' if name[0]=='q' else 'gallery'} row/column), got shape {tuple(a.shape)}")
 
-def _finish(firsts, aps, inps, nrels, max_rank, ap, n_q):
+def _no_match(q_pids, g_pids):
+    "The error when no query has a true match, with the likely cause read from the labels"
+    if bool(torch.isin(torch.as_tensor(q_pids), torch.as_tensor(g_pids)).any()):
+        why = ("the query identities are in the gallery, but only under each query's own camera, which the protocol sets aside "
+               "(are all images from one camera? with cameras unknown, give the queries a camera of their own, as "
+               "`reid_nb.data.datasets.identity_folders` does)")
+    else: why = "no query identity is in the gallery (check that query and gallery pids overlap)"
+    return ValueError(f"evaluate_rank: no query has a true match in the gallery: {why}")
+
+def _finish(firsts, aps, inps, nrels, max_rank, ap, n_q, pids=((), ())):
     first, apv, inp, nrel = (torch.cat(x).cpu() for x in (firsts, aps, inps, nrels))
     valid = nrel > 0
     n_valid = int(valid.sum())
-    if n_valid == 0: raise ValueError("evaluate_rank: no query has a true match in the gallery (check that query and gallery pids overlap)")
+    if n_valid == 0: raise _no_match(*pids)
     denom = n_valid if ap == 'step' else n_q
     hits = torch.bincount(first[valid].clamp(max=max_rank), minlength=max_rank + 1)[:max_rank]
     cmc = (hits.cumsum(0).double() / denom).numpy()
@@ -281,7 +290,7 @@ def evaluate_rank(
     parts = []
     for i in range(0, len(d), chunk):
         parts.append(_rank_chunk(_rankable(d[i:i+chunk]).contiguous(), q_pids[i:i+chunk], q_camids[i:i+chunk], g_pids, g_camids, ap, gidx))
-    return _finish(*zip(*parts), max_rank=max_rank, ap=ap, n_q=len(d))
+    return _finish(*zip(*parts), max_rank=max_rank, ap=ap, n_q=len(d), pids=(q_pids, g_pids))
 
 # %% ../nbs/09_metrics.ipynb #bec65544
 def _eval_cuhk03(d, q_pids, g_pids, q_camids, g_camids, max_rank, seed, repeats=10):
@@ -309,7 +318,7 @@ def _eval_cuhk03(d, q_pids, g_pids, q_camids, g_camids, max_rank, seed, repeats=
         aps.append((cum / np.arange(1, len(raw) + 1))[raw].sum() / raw.sum())
         last = np.flatnonzero(raw).max()
         inps.append(cum[last] / (last + 1))
-    if not cmcs: raise ValueError("evaluate_rank: no query has a true match in the gallery (check that query and gallery pids overlap)")
+    if not cmcs: raise _no_match(q_pids, g_pids)
     return RankResult(cmc=np.mean(cmcs, 0), mAP=float(np.mean(aps)), mINP=float(np.mean(inps)), num_valid=len(cmcs), num_query=len(d))
 
 # %% ../nbs/09_metrics.ipynb #8451c3a3
@@ -333,4 +342,4 @@ def evaluate_features(
     for a, b in spans:   # rank on the proxy |g|² - 2 q·g; only the images that matter get their distance
         t = _proxy_chunk(qf[a:b], gf, g2, metric, out=buf[:(b - a) * len(gf)].view(b - a, len(gf)))
         parts.append(_rank_chunk(t, q_pids[a:b], q_camids[a:b], g_pids, g_camids, ap, gidx, None if q2 is None else q2[a:b], metric))
-    return _finish(*zip(*parts), max_rank=min(max_rank, len(gf)), ap=ap, n_q=len(qf))
+    return _finish(*zip(*parts), max_rank=min(max_rank, len(gf)), ap=ap, n_q=len(qf), pids=(q_pids, g_pids))

@@ -396,7 +396,13 @@ def fit(self:Trainer,
                 row = dict(epoch=self.epoch + 1, **losses, lr=self.epoch_lr, time=round(secs, 3))
                 if self.eval_fn is not None and ((self.epoch + 1) % self.eval_every == 0 or self.epoch + 1 == self.epochs):
                     self.model.eval()
-                    with torch.no_grad(): metrics = self.eval_fn(self)   # feature extraction autocasts the forward itself
+                    try:
+                        with torch.no_grad(): metrics = self.eval_fn(self)   # feature extraction autocasts the forward itself
+                    except Exception:   # keep the epoch's training: last.pth as after the epoch, then the error
+                        self.history.append(row); self.epoch, self.iter_in_epoch = self.epoch + 1, 0
+                        where = self.save('last'); self._write_history()
+                        if where is not None: self.log.error(f"evaluation after epoch {self.epoch} failed; the training so far is saved in {where} (resume from it)")
+                        raise
                     row.update(metrics)
                     if metrics.get(self.monitor, -math.inf) > self.best:
                         self.best, self.best_epoch = metrics[self.monitor], self.epoch + 1
