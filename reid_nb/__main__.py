@@ -8,7 +8,7 @@ __all__ = ['COMMANDS', 'main']
 # %% ../nbs/31_main.ipynb #a1000005
 import sys
 from fastcore.script import anno_parser
-from .cli import reid_train, reid_eval, reid_extract, reid_synth, reid_doctor, reid_demo, reid_search
+from .cli import underscore_options, reid_train, reid_eval, reid_extract, reid_synth, reid_doctor, reid_demo, reid_search
 
 COMMANDS = dict(train=reid_train, eval=reid_eval, extract=reid_extract, search=reid_search, synth=reid_synth, doctor=reid_doctor, demo=reid_demo)
 
@@ -23,7 +23,7 @@ def main(
         raise SystemExit(2)
     f, rest = COMMANDS[argv[0]], argv[1:]
     if f in (reid_train, reid_search): return f(rest)   # argparse commands take their arguments as a list
-    args = vars(anno_parser(f.__wrapped__, prog=f'python -m reid_nb {argv[0]}').parse_args(rest))
+    args = vars(anno_parser(f.__wrapped__, prog=f'python -m reid_nb {argv[0]}').parse_args(underscore_options(rest)))
     for k in ('pdb', 'xtra'): args.pop(k, None)
     return f.__wrapped__(**args)
 

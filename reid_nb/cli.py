@@ -11,18 +11,29 @@ from fastcore.script import call_parse
 from .core import default_device, env_info, amp_dtype, is_main_process, get_world_size
 
 # %% auto #0
-__all__ = ['DEMO_STEPS', 'METHODS', 'DEMO_MODES', 'FIG_NAMES', 'demo_plan', 'reid_synth', 'reid_doctor', 'load_model',
+__all__ = ['DEMO_STEPS', 'DATASET_NAMES', 'METHODS', 'DEMO_MODES', 'FIG_NAMES', 'underscore_options', 'demo_plan', 'reid_synth',
+           'reid_doctor', 'test_protocol', 'checkpoint_network', 'load_model', 'FeatureExtractor', 'open_dataset',
            'reid_eval', 'reid_extract', 'search_parser', 'reid_search', 'method_parts', 'train_parser', 'reid_train',
            'demo_configs', 'demo_datasets', 'write_report', 'run_demo', 'reid_demo']
 
 # %% ../nbs/30_cli.ipynb #670405d3
 _USER_ERRORS = (ValueError, KeyError, OSError, ImportError)   # wrong paths, names, values, missing packages
 
+_CALL_PARSE = ('reid_eval', 'reid_extract', 'reid_doctor', 'reid_synth', 'reid_demo')   # scripts whose options fastcore names with underscores
+
+def underscore_options(
+    argv:list, # Command-line arguments
+) -> list: # The same, `--dataset-module` written `--dataset_module` (fastcore's `--no-x` negations kept)
+    "Let the fastcore scripts take `--a-b` as well as `--a_b`, as `reid_train` does"
+    import re
+    return [re.sub(r'^--(?!no-)([A-Za-z0-9]+(?:-[A-Za-z0-9]+)+)', lambda m: '--' + m[1].replace('-', '_'), a) for a in argv]
+
 def _console_errors(argv=None):
     "When run as a console script: user errors print one line on stderr; `--debug` keeps the traceback"
     argv = sys.argv if argv is None else argv
     prog = Path(argv[0]).name if argv else ''
     if not (prog.startswith('reid_') or (prog == '__main__.py' and 'reid_nb' in argv[0])): return None
+    if prog in _CALL_PARSE: argv[1:] = underscore_options(argv[1:])
     if '--debug' in argv: argv.remove('--debug'); return None
     def hook(tp, e, tb):
         if not issubclass(tp, _USER_ERRORS): return sys.__excepthook__(tp, e, tb)
@@ -66,14 +77,16 @@ def reid_synth(
 # %% ../nbs/30_cli.ipynb #df9d67e6
 @call_parse
 def reid_doctor(
-    name:str, # Dataset name (see `reid_nb.data.datasets.list_datasets()`)
+    name:str, # Dataset: market1501, dukemtmcreid, msmt17, cuhk03, personx, veri, folder (layumi's pytorch/), imagefolder (a folder per identity), synthetic, or one of --dataset-module
     root:str='data', # Root folder holding the dataset
     verify_counts:bool=False, # Compare the counts with the published statistics
     images:bool=False, # Also decode every image and compare query and gallery files byte for byte
+    dataset_module:str=None, # A module or .py file that registers datasets (`register_dataset`), imported first
+    dataset_option:str=None, # The dataset reader's options, 'key=value,...' (e.g. cameras=none for imagefolder)
 ):
     "Find a dataset under a root, print its summary and its problems; exit 1 when there is any"
-    from reid_nb.data.datasets import get_dataset
-    ds = get_dataset(name, root, verify_counts=verify_counts)
+    ds = open_dataset(name, root, dataset_module, dataset_option)
+    if verify_counts: ds.verify_counts()
     print(ds.summary())
     found = ds.problems(images=images, progress=sys.stderr.isatty())
     print(f"{len(found)} problem(s)" + ''.join(f'\n  - {p}' for p in found) if found else
@@ -81,89 +94,191 @@ def reid_doctor(
     if found: sys.exit(1)
 
 # %% ../nbs/30_cli.ipynb #72e5f157
+_WEIGHT_FIELDS = ('pretrained', 'imagenet', 'init')   # weights a run starts from: not needed to rebuild the network it trained
+_NETWORKS = {  # method -> the network its checkpoints hold, from (method module, config, training identities of the classifier)
+    'verif': lambda m, cfg, n: m.verif_model(cfg, n),
+    'baseline': lambda m, cfg, n: m.baseline_model(cfg, n),
+    'cluster_contrast': lambda m, cfg, n: m.cc_model(cfg),
+    'paul_pretrain': lambda m, cfg, n: m.PatchNet(n, backbone=cfg.backbone, last_stride=cfg.last_stride, n_patches=cfg.n_patches, dim=cfg.dim, emb_dim=cfg.emb_dim),
+    'paul': lambda m, cfg, n: m.PatchNet(unsupervised=True, backbone=cfg.backbone, last_stride=cfg.last_stride, n_patches=cfg.n_patches, dim=cfg.dim, emb_dim=cfg.emb_dim),
+    'camera_aware': lambda m, cfg, n: m.cail_model(cfg, n),
+    'gcl': lambda m, cfg, n: m.gcl_id_model(cfg),
+}
+
+def test_protocol(
+    method:str|None, # A key of `METHODS`, or None: the library's defaults
+    cfg=None, # The method's config
+) -> dict: # resize interpolation, distance, AP and flip averaging
+    "How a method's own evaluation scores its model, so that `reid_eval` of a checkpoint reports what training reported"
+    p = dict(interpolation='bicubic', metric='euclidean', ap='step', flip=False)
+    if method in ('baseline', 'verif'): p.update(metric='cosine', ap=cfg.ap, flip=cfg.test_flip)
+    if method == 'camera_aware': p.update(metric='cosine', ap='trapezoid')
+    if method in ('paul_pretrain', 'paul'): p.update(interpolation='bilinear')
+    return p
+
+def checkpoint_network(
+    state:dict, # A checkpoint read by `load_checkpoint`, with the 'config' that `run_config` wrote
+    where:str='the checkpoint', # Its path, for messages
+) -> tuple: # (the network with random weights, its config, the method's name)
+    "Rebuild the network a method trained from the config stored in its checkpoint"
+    import re
+    cfg = state.get('config') if isinstance(state, dict) else None
+    name = cfg.get('config_class') if isinstance(cfg, dict) else None
+    method = next((k for k, v in METHODS.items() if v[1] == name), None)
+    if method is None: raise ValueError(f"{where} does not say which method trained it (a bare state dict, or a checkpoint of an older "
+                                        f"reid_nb): name its network with --model (a preset: {', '.join(_model_presets())}) and --backbone/--pool")
+    mod, cls, _, _ = method_parts(method)
+    fields = {f.name for f in dataclasses.fields(cls)}
+    c = cls(**{k: (None if k in _WEIGHT_FIELDS else v) for k, v in cfg.items() if k in fields})
+    sd = state.get('model', state)
+    n = next((int(v.shape[0]) for k, v in sd.items() if re.search(r'(^|\.)head\.(.*\.)?fc\.weight$', k)), 0)
+    return _NETWORKS[method](mod, c, n), c, method
+
+def _model_presets():
+    from reid_nb.models.heads import MODEL_PRESETS
+    return list(MODEL_PRESETS)
+
 def load_model(
-    checkpoint:str|None, # A Trainer checkpoint, a state dict file, or None for random weights
-    model:str='cc', # A `build_model` preset
-    backbone:str|None=None, # Override the preset's backbone
-    pool:str|None=None, # Override the preset's pooling
+    checkpoint:str|Path|None, # A checkpoint of a reid_nb run (best.pth, last.pth, model.pth), a state dict file, or None: random weights
+    model:str|None=None, # A `build_model` preset; None: the network the checkpoint's config describes
+    backbone:str|None=None, # With `model`: override the preset's backbone
+    pool:str|None=None, # With `model`: override the preset's pooling
     device=None, # See `default_device`
-):
-    "Build a preset model and load its weights from a checkpoint, checking that every model key is there"
-    import torch
+) -> torch.nn.Module: # In eval mode; `.reid_test` holds the input size and the `test_protocol` of the method
+    "The network of a checkpoint with its weights, every weight checked; rebuilt from the checkpoint itself unless a preset is named"
     from reid_nb.models.heads import build_model
+    from reid_nb.train import load_checkpoint
+    state = load_checkpoint(checkpoint) if checkpoint is not None else None   # weights_only: a file that carries code is refused
     kw = {k: v for k, v in dict(backbone=backbone, pool=pool).items() if v is not None}
-    m = build_model(model, **kw)
-    if checkpoint is not None:
-        from reid_nb.train import load_checkpoint
-        sd = load_checkpoint(checkpoint)   # weights_only: a file that carries code is refused
-        sd = sd.get('model', sd) if isinstance(sd, dict) else sd
+    test = dict(size=(256, 128), method=None, **test_protocol(None))
+    own_cfg = isinstance(state, dict) and isinstance(state.get('config'), dict) and 'config_class' in state['config']
+    if model is None and own_cfg:
+        if kw: raise ValueError(f"load_model: --backbone/--pool adjust a preset named with --model; {checkpoint}'s own network is rebuilt from its config")
+        m, cfg, method = checkpoint_network(state, checkpoint)
+        test = dict(size=(cfg.height, cfg.width), method=method, **test_protocol(method, cfg))
+    else: m = build_model(model or 'cc', **kw)
+    if state is not None:
+        sd = state.get('model', state) if isinstance(state, dict) else state
         sd = {k.removeprefix('module.'): v for k, v in sd.items()}
         own = m.state_dict()
         missing = [k for k in own if k not in sd]
-        if missing: raise KeyError(f"load_model: {checkpoint} lacks {len(missing)} weights of model {model!r} {kw or ''} "
-                                   f"(e.g. {missing[:3]}); check --model/--backbone/--pool")
+        if missing: raise KeyError(f"load_model: {checkpoint} lacks {len(missing)} weights of the network " + (
+            f"of its {test['method']} config (e.g. {missing[:3]})" if test['method'] else
+            f"{model or 'cc'!r} {kw or ''} (e.g. {missing[:3]}); " + ("check --model/--backbone/--pool" if model else
+            f"the file does not say which network it holds: name it with --model ({', '.join(_model_presets())}) and --backbone/--pool")))
+        wrong = [k for k in own if sd[k].shape != own[k].shape]
+        if wrong: raise KeyError(f"load_model: {checkpoint}'s weights do not fit the network: {wrong[0]} is {tuple(sd[wrong[0]].shape)}, expected {tuple(own[wrong[0]].shape)}"
+                                 + ("; check --model/--backbone/--pool" if model else ''))
         m.load_state_dict({k: sd[k] for k in own})
-    return m.to(default_device(device)).eval()
+    m.reid_test = test
+    return m.to(default_device(device), memory_format=torch.channels_last).eval()   # channels-last, as the Trainer ran it: the same arithmetic
+
+class FeatureExtractor:
+    "Features of images from a trained checkpoint in one call: `FeatureExtractor('runs/x/best.pth')('photos/')`"
+    def __init__(self,
+        checkpoint:str|Path|None, # A reid_nb checkpoint (the network is rebuilt from it), or None: random weights
+        model:str|None=None, # A `build_model` preset, for a bare state dict (see `load_model`)
+        size:tuple|None=None, # Input height, width (default: the checkpoint's)
+        flip:bool|None=None, # Also average the features of mirrored images (default: as the method's evaluation)
+        batch_size:int=128, # Images per batch
+        device=None, # See `default_device`
+    ):
+        self.model = load_model(checkpoint, model, device=device)
+        self.size = tuple(size) if size is not None else self.model.reid_test['size']
+        self.flip = self.model.reid_test['flip'] if flip is None else flip
+        self.batch_size, self.device = batch_size, device
+
+    def __call__(self,
+        images, # A folder (searched recursively), an image path, or a list of paths
+    ) -> tuple: # (features (N, d) L2-normalised float32 tensor, the image paths)
+        from reid_nb.search import image_features
+        return image_features(self.model, images, size=self.size, interpolation=self.model.reid_test['interpolation'],
+                              batch_size=self.batch_size, flip=self.flip, device=self.device)
 
 # %% ../nbs/30_cli.ipynb #c84ba18f
+def open_dataset(
+    name:str, # A registered dataset name
+    root:str|Path, # Its folder
+    module:str|None=None, # A module or .py file to import first: it may register `name` (see `import_datasets`)
+    options:str|None=None, # The reader's options as 'key=value,key=value' (e.g. 'cameras=none,test_ids=0.3' for imagefolder)
+):
+    "A dataset as the console scripts open it: a user's module imported first, the reader's options parsed by their types"
+    from reid_nb.data import datasets as D
+    if module: D.import_datasets(module)
+    kw = {}
+    for item in (options or '').split(','):
+        if not item.strip(): continue
+        if '=' not in item: raise ValueError(f"--dataset-option: expected key=value, got {item!r}")
+        k, v = (s.strip() for s in item.split('=', 1))
+        kw[k] = v
+    reader = D._DATASETS.get(name.lower()) if name.lower() in D.list_datasets() else None   # list_datasets reads entry points
+    if kw and reader is not None:
+        try: hints = typing.get_type_hints(reader)
+        except Exception: hints = {}
+        kw = {k: (_convert(v, hints[k]) if k in hints else v) for k, v in kw.items()}
+    return D.get_dataset(name, root, **kw)
+
 @call_parse
 def reid_eval(
-    dataset:str, # Dataset name (see `list_datasets()`)
+    dataset:str, # Dataset: market1501, dukemtmcreid, msmt17, cuhk03, personx, veri, folder (layumi's pytorch/), imagefolder (a folder per identity), synthetic, or one of --dataset-module
     root:str='data', # Root folder holding the dataset
-    checkpoint:str=None, # Weights: a Trainer checkpoint or a state dict (default: random weights)
-    model:str='cc', # Model preset (`build_model`)
-    backbone:str=None, # Override the preset's backbone
-    pool:str=None, # Override the preset's pooling
-    size:str='256,128', # Input height,width
-    ap:str='step', # 'step' (torchreid) or 'trapezoid' (Market devkit)
+    checkpoint:str=None, # A reid_nb checkpoint (RUN/best.pth): its network and input size are read from it (default: random weights)
+    model:str=None, # For a bare state dict: the network preset (cc, cail, ver, gcl, paul)
+    backbone:str=None, # With --model: the backbone (resnet18/34/50/101/152, resnet50_ibn_a, ...)
+    pool:str=None, # With --model: the pooling (avg, max, gem, ...)
+    size:str=None, # Input height,width (default: the checkpoint's, else 256,128)
+    ap:str=None, # 'step' (torchreid) or 'trapezoid' (Market devkit) (default: the method's own, else step)
     rerank:bool=False, # Also report k-reciprocal re-ranking
-    flip:bool=False, # Average each image's features with its mirror image's (off, as the methods evaluate while training)
-    visrank:int=0, # Save a ranked-list figure of this many queries
+    flip:bool=False, # Average each image's features with its mirror image's (default: off, unless the method's own evaluation does)
+    visrank:int=0, # Save a ranked-list figure of this many queries (best, median and worst)
     out:str='.', # Folder for the figure
     device:str=None, # Device (default: the best available)
+    dataset_module:str=None, # A module or .py file that registers datasets (`register_dataset`), imported first
+    dataset_option:str=None, # The dataset reader's options, 'key=value,...' (e.g. cameras=none for imagefolder)
 ):
     "Evaluate a model on a dataset's query/gallery split and print R1/R5/R10/mAP/mINP"
-    from reid_nb.data.datasets import get_dataset
     from reid_nb.data.transforms import build_test_transform
     from reid_nb.evaluate import Evaluator
     from reid_nb.metrics import compute_distance
-    ds = get_dataset(dataset, root)
+    ds = open_dataset(dataset, root, dataset_module, dataset_option)
     m = load_model(checkpoint, model, backbone, pool, device)
-    hw = tuple(int(v) for v in size.split(','))
-    ev = Evaluator(ds.query, ds.gallery, transform=build_test_transform(hw), ap=ap, rerank=rerank, flip=flip, device=device)
+    t = m.reid_test
+    hw = tuple(int(v) for v in size.split(',')) if size else t['size']
+    ap, flip = ap or t['ap'], flip or t['flip']
+    ev = Evaluator(ds.query, ds.gallery, transform=build_test_transform(hw, t['interpolation']), metric=t['metric'], ap=ap, rerank=rerank, flip=flip, device=device)
     rep = ev(m)
-    print(f"protocol: {ap} AP, flip averaging {'on' if flip else 'off'}, {size} input")
+    print(f"protocol: {ap} AP, {t['metric']} distance, flip averaging {'on' if flip else 'off'}, {hw[0]}x{hw[1]} input ({t['interpolation']})"
+          + (f", as {t['method']} evaluates" if t['method'] else '') + (f"; {ds.protocol}" if getattr(ds, 'protocol', None) else ''))
     print(rep)
     if visrank:
-        from reid_nb.viz import plot_ranked_list
+        from reid_nb.viz import plot_ranked_list, representative_queries
         Path(out).mkdir(parents=True, exist_ok=True)
         f = Path(out)/f'ranked_{dataset}.png'
-        plot_ranked_list(ds.query, ds.gallery, compute_distance(rep.qf, rep.gf).numpy(), qids=range(min(visrank, len(ds.query)))).savefig(f, dpi=100)
+        d = compute_distance(rep.qf, rep.gf).numpy()
+        qids = representative_queries(d, rep.q[0], rep.g[0], rep.q[1], rep.g[1], visrank)
+        plot_ranked_list(ds.query, ds.gallery, d, qids=qids).savefig(f, dpi=100)
         print(f'ranked lists: {f}')
 
 # %% ../nbs/30_cli.ipynb #f356f7ce
 @call_parse
 def reid_extract(
-    images:str, # Folder of images (searched recursively for .jpg, .jpeg, .png)
+    images:str, # Folder of images (searched recursively for .jpg, .jpeg, .png, .bmp)
     out:str='features.pt', # Output: .pt (features + file names) or .npy (features; names in a .txt beside it)
-    checkpoint:str=None, # Weights (see `reid_eval`)
-    model:str='cc', # Model preset
-    backbone:str=None, # Override the preset's backbone
-    pool:str=None, # Override the preset's pooling
-    size:str='256,128', # Input height,width
+    checkpoint:str=None, # A reid_nb checkpoint: its network and input size are read from it (default: random weights)
+    model:str=None, # For a bare state dict: the network preset (cc, cail, ver, gcl, paul)
+    backbone:str=None, # With --model: the backbone
+    pool:str=None, # With --model: the pooling
+    size:str=None, # Input height,width (default: the checkpoint's, else 256,128)
+    flip:bool=False, # Average each image's features with its mirror image's (default: off, unless the method's own evaluation does)
     device:str=None, # Device (default: the best available)
 ):
     "Write the features of every image in a folder, in sorted file-name order"
     import numpy as np, torch
-    from reid_nb.data.datasets import ReidRecord
-    from reid_nb.data.samplers import build_loaders
-    from reid_nb.data.transforms import build_test_transform
-    from reid_nb.evaluate import extract_features
-    files = sorted(p for p in Path(images).rglob('*') if p.suffix.lower() in ('.jpg', '.jpeg', '.png'))
-    if not files: raise FileNotFoundError(f"reid_extract: no .jpg/.jpeg/.png image under {images}")
+    from reid_nb.search import image_features, image_files
+    files = image_files(images)
     m = load_model(checkpoint, model, backbone, pool, device)
-    _, dl = build_loaders(test=[ReidRecord(str(f), -1, -1) for f in files], test_transform=build_test_transform(tuple(int(v) for v in size.split(','))), device=device)
-    feats, _, _ = extract_features(m, dl, device=device)
+    hw = tuple(int(v) for v in size.split(',')) if size else m.reid_test['size']
+    feats, _ = image_features(m, files, size=hw, interpolation=m.reid_test['interpolation'], flip=flip or m.reid_test['flip'], device=device)
     names = [str(f.relative_to(images)) for f in files]
     if out.endswith('.npy'):
         np.save(out, feats.numpy()); Path(out).with_suffix('.txt').write_text('\n'.join(names) + '\n')
@@ -239,6 +354,9 @@ def reid_search(
         print(f'figure: {a.figure}')
 
 # %% ../nbs/30_cli.ipynb #b4960a5f
+DATASET_NAMES = ("market1501, dukemtmcreid, msmt17, cuhk03, personx, veri, folder (layumi's pytorch/), imagefolder (a folder per identity), "
+                 "synthetic, or one of --dataset-module")
+
 METHODS = {  # name -> (module, config dataclass, builder(cfg, dataset, run_dir=, device=, [source=], **trainer_kwargs) -> Trainer)
     'verif': ('reid_nb.methods.verif', 'VerifConfig', 'verif_trainer'),
     'baseline': ('reid_nb.methods.baseline', 'BaselineConfig', 'baseline_trainer'),
@@ -279,18 +397,21 @@ def train_parser(
     "The argument parser of `reid_train` (config options included once the method is known)"
     p = argparse.ArgumentParser(prog='reid_train', description='Train a reid_nb method with its paper defaults; every config field is an option.')
     p.add_argument('method', choices=sorted(METHODS), help='the method to train')
-    p.add_argument('--dataset', '--target', dest='dataset', default='synthetic', help='dataset to train on (a registered name, e.g. market1501)')
+    p.add_argument('--dataset', '--target', dest='dataset', default='synthetic', help=f'dataset to train on: {DATASET_NAMES}')
+    p.add_argument('--dataset-module', '--dataset_module', default=None, help='a module or .py file that registers datasets of your own (register_dataset), imported first')
+    p.add_argument('--dataset-option', '--dataset_option', default=None, help="the dataset reader's options, 'key=value,...' (e.g. cameras=none,test_ids=0.3 for imagefolder)")
     p.add_argument('--root', default='data', help='folder holding the dataset')
     p.add_argument('--source', default=None, help='labelled source dataset of a domain-adaptation method')
-    p.add_argument('--source-root', default=None, help='folder holding the source dataset (default: --root)')
+    p.add_argument('--source-root', '--source_root', default=None, help='folder holding the source dataset (default: --root)')
     p.add_argument('--preset', default=None, help="the method's dataset preset (default: --dataset when it has one)")
     p.add_argument('--tiny', action='store_true', help="start from the method's tiny CPU setting instead of the paper defaults")
-    p.add_argument('--run-dir', default=None, help='run folder (default: runs/METHOD-DATASET-TIME)')
+    p.add_argument('--run-dir', '--run_dir', default=None, help='run folder (default: runs/METHOD-DATASET-TIME)')
     p.add_argument('--device', default=None, help="'cuda', 'cpu', 'mps' (default: the best available)")
     p.add_argument('--resume', action='store_true', help='continue from RUN_DIR/last.pth (needs --run-dir)')
-    p.add_argument('--save-every', type=int, default=None, help='also save RUN_DIR/last.pth every N iterations (resume mid-epoch after a kill)')
-    p.add_argument('--sync-bn', action='store_true', help='distributed runs: BatchNorm statistics over all processes (SyncBatchNorm)')
-    p.add_argument('--dry-run', action='store_true', help='check the dataset, build everything on the tiny synthetic data, run 2 iterations, keep nothing')
+    p.add_argument('--save-every', '--save_every', type=int, default=None, help='also save RUN_DIR/last.pth every N iterations (resume mid-epoch after a kill)')
+    p.add_argument('--sync-bn', '--sync_bn', action='store_true', help='distributed runs: BatchNorm statistics over all processes (SyncBatchNorm)')
+    p.add_argument('--show-config', '--show_config', action='store_true', help='print the resolved config as one JSON object and exit (no data needed)')
+    p.add_argument('--dry-run', '--dry_run', action='store_true', help='check the dataset, build everything on the tiny synthetic data, run 2 iterations, keep nothing')
     if method in METHODS:
         _, cls, _, _ = method_parts(method)
         from fastcore.docments import docments
@@ -319,7 +440,7 @@ def _dry_run(a, cfg, builder, wants_source):
     named = [(a.dataset, a.root)] + ([(a.source, a.source_root or a.root)] if wants_source and a.source else [])
     for name, root in named:
         if name == 'synthetic': continue
-        try: print(get_dataset(name, root).summary())
+        try: print((open_dataset(name, root, a.dataset_module, a.dataset_option) if name == a.dataset else get_dataset(name, root)).summary())
         except Exception as e: print(f"dry run: {name} is not readable under {root} ({type(e).__name__}: {str(e).splitlines()[0][:160]}); "
                                       f"the wiring is checked on synthetic data")
     with tempfile.TemporaryDirectory() as tmp:
@@ -377,6 +498,7 @@ def reid_train(
     if preset is not None and 'dataset' in hints: kw['dataset'] = preset
     try: cfg = cls.tiny(**kw) if a.tiny else cls(**kw)
     except (ValueError, TypeError) as e: p.error(str(e))
+    if a.show_config: return print(json.dumps(dataclasses.asdict(cfg), default=str))
     if a.source is not None and not _needs_source(cfg, wants_source): p.error(f'{a.method} trains on one dataset here: --source does not apply')
     if _needs_source(cfg, wants_source) and a.source is None and not a.dry_run:
         p.error(f'{a.method} adapts from a labelled source to an unlabelled target: give --source NAME (and --dataset TARGET)')
@@ -388,7 +510,7 @@ def reid_train(
     if is_main_process(): print(json.dumps(dataclasses.asdict(cfg), indent=1, default=str))
     if a.dry_run: return _dry_run(a, cfg, builder, wants_source)
     from reid_nb.data.datasets import get_dataset
-    ds = get_dataset(a.dataset, a.root)
+    ds = open_dataset(a.dataset, a.root, a.dataset_module, a.dataset_option)
     print(ds.summary())
     extra = {}
     if _needs_source(cfg, wants_source):
@@ -461,19 +583,20 @@ def _report_row(name, what, rep, secs):
 
 FIG_NAMES = {'ranked lists': 'ranked_list', 'embedding (t-SNE)': 'embedding', 'training curves': 'curves'}
 
-def _figures(out, name, rep, ds, history=None):
-    "Save the ranked lists, the embedding plot and (when trained) the curves of one model"
+def _figures(out, name, rep, ds, history=None, evaluated_on=None):
+    "Save the ranked lists (best, median, worst query), the embedding plot and (when trained) the curves of one model"
     import matplotlib; matplotlib.use('Agg')
-    from reid_nb.viz import plot_ranked_list, plot_embedding
+    from reid_nb.viz import plot_ranked_list, plot_embedding, representative_queries
     from reid_nb.metrics import compute_distance
     from reid_nb.train import plot_history
     figs = {}
     d = compute_distance(rep.qf, rep.gf).numpy()
-    figs['ranked lists'] = plot_ranked_list(ds.query, ds.gallery, d, qids=range(0, len(ds.query), max(1, len(ds.query) // 4)))
+    qids = representative_queries(d, rep.q[0], rep.g[0], rep.q[1], rep.g[1], 3)
+    figs['ranked lists'] = plot_ranked_list(ds.query, ds.gallery, d, qids=qids)
     feats = torch.cat([rep.qf, rep.gf]); pids = torch.cat([torch.as_tensor(rep.q[0]), torch.as_tensor(rep.g[0])])
     keep = pids > 0
     figs['embedding (t-SNE)'] = plot_embedding(feats[keep], pids[keep], torch.cat([torch.as_tensor(rep.q[1]), torch.as_tensor(rep.g[1])])[keep], max_ids=12)
-    if history: figs['training curves'] = plot_history(history)
+    if history: figs['training curves'] = plot_history(history, evaluated_on=evaluated_on)
     paths = {}
     for k, f in figs.items():
         p = out/f"{name}_{FIG_NAMES[k]}.png"
@@ -516,6 +639,7 @@ def run_demo(
     from reid_nb.data.transforms import build_test_transform
     from reid_nb.evaluate import Evaluator
     from reid_nb.methods.cluster_contrast import cc_model
+    from reid_nb.train import save_checkpoint
     out = Path(out); (out/'runs').mkdir(parents=True, exist_ok=True)
     dev = default_device(device)
     mode = ('quick' if quick else 'full') if dataset == 'synthetic' else None
@@ -525,9 +649,9 @@ def run_demo(
     ev = Evaluator(tgt.query, tgt.gallery, transform=build_test_transform((cb.height, cb.width)), rerank=True, device=dev,
                    batch_size=128, num_workers=getattr(cb, 'num_workers', None))
     rows, figures = [], {}
-    def record(name, what, model, secs=0., history=None):
+    def record(name, what, model, secs=0., history=None, evaluated_on=f'the target test set ({tgt.name})'):
         rep = ev(model)
-        rows.append(_report_row(name, what, rep, secs)); figures[name] = _figures(out, name, rep, tgt, history)
+        rows.append(_report_row(name, what, rep, secs)); figures[name] = _figures(out, name, rep, tgt, history, evaluated_on)
         print(f"{name:<22} R1 {rows[-1]['R1']:6.2f}  mAP {rows[-1]['mAP']:6.2f}  (re-ranked: R1 {rows[-1]['R1_rr']:6.2f}  mAP {rows[-1]['mAP_rr']:6.2f})")
     def train(name, cfg, ds, **kw):
         _, _, builder, _ = method_parts(name.split('@')[0])
@@ -535,7 +659,7 @@ def run_demo(
         cfg.eval_every = max(1, cfg.epochs // 3)              # a few points of mAP on the curves
         t = builder(cfg, ds, run_dir=run_dir, device=dev, evaluate=True, progress=progress, **kw)
         t.fit()
-        torch.save(t.module.state_dict(), run_dir/'model.pth')  # the weights; the resumable checkpoint is not kept
+        save_checkpoint(dict(model=t.module.state_dict(), config=t.config), run_dir/'model.pth')  # weights and config: reid_eval rebuilds the network from it
         for f in ('last.pth', 'best.pth'): (run_dir/f).unlink(missing_ok=True)
         return t, time.time() - t0
     seed_everything(0)
@@ -545,7 +669,8 @@ def run_demo(
     start = None
     if src is not None:
         ts, secs = train('baseline@source', cb, src)
-        record('source_only', f'supervised on the source ({src.name}), no target training', ts.module, secs, ts.history)
+        record('source_only', f'supervised on the source ({src.name}), no target training', ts.module, secs, ts.history,
+               evaluated_on=f"the source domain ({src.name}{', seed 1' if dataset == 'synthetic' else ''}), not the target")
         start = cc_model(cc)
         missing, unexpected = start.load_state_dict(ts.module.state_dict(), strict=False)
         if missing: raise RuntimeError(f"run_demo: the baseline's weights lack {missing[:3]} of the Cluster Contrast model")
@@ -562,7 +687,7 @@ def run_demo(
 def reid_demo(
     out:str='reid_demo_report', # Report folder
     quick:bool=False, # Smaller data and schedules: the whole pipeline in under two minutes on CPU
-    dataset:str='synthetic', # 'synthetic' or a real dataset (e.g. market1501) at the paper settings
+    dataset:str='synthetic', # 'synthetic', or a real dataset at the paper settings: market1501, dukemtmcreid, msmt17, cuhk03, personx, veri
     root:str=None, # Dataset folder (synthetic: the cache folder)
     source:str=None, # Real data: a labelled source dataset for Cluster Contrast's start
     device:str=None, # Device to run on: 'cuda', 'cpu', 'mps' (default: the best available)

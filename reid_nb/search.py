@@ -306,6 +306,7 @@ def image_features(
     model:torch.nn.Module, # A re-ID model (eval mode returns one feature per image)
     images, # A folder, an image path, or a list of paths
     size:tuple=(256, 128), # Input height, width
+    interpolation:str='bicubic', # Resize interpolation (as the model's evaluation used)
     batch_size:int=128, # Images per batch
     flip:bool=False, # Also average the features of mirrored images
     device=None, # See `default_device`
@@ -317,7 +318,7 @@ def image_features(
     from reid_nb.data.transforms import build_test_transform
     from reid_nb.evaluate import extract_features
     files = image_files(images)
-    _, dl = build_loaders(test=[ReidRecord(str(f), -1, -1) for f in files], test_transform=build_test_transform(tuple(size)),
+    _, dl = build_loaders(test=[ReidRecord(str(f), -1, -1) for f in files], test_transform=build_test_transform(tuple(size), interpolation),
                           batch_size=batch_size, num_workers=num_workers, device=device)
     f, _, _ = extract_features(model, dl, flip=flip, normalize=True, device=device, progress=None)
     return f, files

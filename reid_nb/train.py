@@ -18,8 +18,8 @@ from .data.samplers import pass_target
 
 # %% auto #0
 __all__ = ['param_groups', 'build_optimizer', 'lr_factor', 'build_scheduler', 'get_rng_state', 'set_rng_state', 'save_checkpoint',
-           'load_checkpoint', 'CancelFit', 'Callback', 'StopAfter', 'AmpForward', 'Trainer', 'NonFiniteLoss',
-           'plot_history', 'TensorBoardCallback', 'init_distributed', 'trainer_overhead']
+           'load_checkpoint', 'CancelFit', 'Callback', 'StopAfter', 'AmpForward', 'run_config', 'Trainer',
+           'NonFiniteLoss', 'plot_history', 'TensorBoardCallback', 'init_distributed', 'trainer_overhead']
 
 # %% ../nbs/14_train.ipynb #e3b1b658
 def param_groups(
@@ -194,6 +194,14 @@ class AmpForward(nn.Module):
         with autocast(self.device, self.amp): out = self.module(*args, **kwargs)
         return _float(out)
 
+def run_config(
+    cfg, # A method's config (a dataclass)
+    **extra, # Further facts of the run (e.g. the source and target dataset names)
+) -> dict: # The fields, the config's class name as `config_class`, and `extra`
+    "A config as a checkpoint stores it: enough to rebuild the method's model from the checkpoint alone"
+    import dataclasses
+    return dict(dataclasses.asdict(cfg), config_class=type(cfg).__name__, **extra)
+
 class Trainer:
     "Runs a training loop with callbacks, mixed precision, schedules, evaluation, history and exact resumption"
     def __init__(self,
@@ -215,7 +223,7 @@ class Trainer:
         eval_every:int=1, # Epochs between evaluations
         monitor:str='mAP', # Metric that decides the best checkpoint (higher is better)
         modules:dict|None=None, # Other modules to checkpoint with the model (memory banks, discriminators)
-        config=None, # The run's configuration, saved in checkpoints
+        config=None, # The run's configuration (a config dataclass, see `run_config`, or a dict), saved in checkpoints
         manual_step:bool=False, # `step` does its own backward and optimiser steps
         save_every:int|None=None, # Also save `last.pth` every this many iterations (mid-epoch resumption)
         sync_bn:bool=False, # Convert BatchNorm to SyncBatchNorm in distributed runs
@@ -226,7 +234,9 @@ class Trainer:
         if iters_per_epoch is not None and (isinstance(iters_per_epoch, bool) or not isinstance(iters_per_epoch, int) or iters_per_epoch < 1):
             raise ValueError(f"Trainer: iters_per_epoch must be an int >= 1 (or None: one pass of the loader), got {iters_per_epoch!r}")
         if sched_on not in ('epoch', 'iter'): raise ValueError(f"Trainer: sched_on must be 'epoch' or 'iter', got {sched_on!r}")
-        store_attr(but='model,opt,sched,cbs')
+        store_attr(but='model,opt,sched,cbs,config')
+        import dataclasses
+        self.config = run_config(config) if dataclasses.is_dataclass(config) else config
         self.device = default_device(device)
         self.opts, self.scheds = listify(opt), listify(sched)
         self.modules = dict(modules or {})
@@ -433,18 +443,22 @@ import matplotlib.pyplot as plt
 def plot_history(
     history:list[dict]|str|Path, # Rows from `Trainer.fit`, or a history.json file
     metrics:tuple=('mAP', 'R1'), # Metric columns to plot beside the losses (those present)
+    evaluated_on:str|None=None, # What the metrics measure, for the title (e.g. 'target test set' or 'source domain')
 ):
     "Losses (left) and metrics (right) per epoch; returns the figure"
+    from matplotlib.ticker import MaxNLocator
     if isinstance(history, (str, Path)): history = json.loads(Path(history).read_text())
     ep = [r['epoch'] for r in history]
     losses = [k for k in dict.fromkeys(k for r in history for k in r) if k.startswith('loss') or k.endswith('loss')]
     fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3))
     for k in losses: a.plot(ep, [r.get(k, np.nan) for r in history], marker='o', label=k)
-    a.set(xlabel='epoch', title='losses'); a.legend()
+    a.set(xlabel='epoch', ylabel='loss (epoch mean)', title='training losses'); a.legend()
     for k in metrics:
         xs = [(r['epoch'], r[k]) for r in history if k in r]
         if xs: b.plot(*zip(*xs), marker='o', label=k)
-    b.set(xlabel='epoch', title='metrics'); b.legend() if b.lines else b.set_axis_off()
+    b.set(xlabel='epoch', ylabel='%', title='evaluation' + (f' on {evaluated_on}' if evaluated_on else ''))
+    b.legend() if b.lines else b.set_axis_off()
+    for ax in (a, b): ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # epochs are whole numbers
     fig.tight_layout(); plt.close(fig)   # returned, not drawn twice in notebooks
     return fig
 

@@ -13,7 +13,8 @@ from .data.datasets import read_image
 from .metrics import RankResult
 
 # %% auto #0
-__all__ = ['ranked_lists', 'plot_ranked_list', 'plot_cmc', 'pair_distances', 'plot_distance_hist', 'plot_embedding']
+__all__ = ['ranked_lists', 'plot_ranked_list', 'query_ap', 'representative_queries', 'plot_cmc', 'pair_distances',
+           'plot_distance_hist', 'plot_embedding']
 
 # %% ../nbs/13_viz.ipynb #a10bc499
 def ranked_lists(
@@ -51,6 +52,32 @@ def plot_ranked_list(
             for s in ax.spines.values(): s.set_visible(False)
     fig.tight_layout(); plt.close(fig)  # returned, not also drawn by the inline backend
     return fig
+
+# %% ../nbs/13_viz.ipynb #9644a1a9
+def query_ap(
+    distmat, q_pids, g_pids, q_camids, g_camids, # As in `evaluate_rank`
+) -> np.ndarray: # (Q,) average precision of each query (step AP), NaN for a query without a true match
+    "Each query's average precision, the protocol's junk (same identity, same camera) left out"
+    d = np.asarray(distmat, dtype=np.float64)
+    q_pids, g_pids, q_camids, g_camids = map(np.asarray, (q_pids, g_pids, q_camids, g_camids))
+    junk = (g_pids[None] == q_pids[:, None]) & (g_camids[None] == q_camids[:, None])
+    order = np.argsort(np.where(junk, np.inf, d), axis=1, kind='stable')
+    hit = (g_pids[order] == q_pids[:, None]) & ~np.take_along_axis(junk, order, 1)
+    n = hit.sum(1)
+    prec = hit.cumsum(1) / np.arange(1, d.shape[1] + 1)
+    with np.errstate(invalid='ignore', divide='ignore'): return np.where(n > 0, (prec * hit).sum(1) / n, np.nan)
+
+def representative_queries(
+    distmat, q_pids, g_pids, q_camids, g_camids, # As in `evaluate_rank`
+    n:int=3, # Queries to pick
+) -> list[int]: # Query indices, from the best-ranked to the worst
+    "Queries spread over the range of results: for n=3 the best, the median and the worst by average precision"
+    ap = query_ap(distmat, q_pids, g_pids, q_camids, g_camids)
+    valid = np.flatnonzero(~np.isnan(ap))
+    ranked = valid[np.argsort(-ap[valid], kind='stable')]
+    if len(ranked) == 0: return []
+    at = np.unique(np.round(np.linspace(0, len(ranked) - 1, min(n, len(ranked)))).astype(int))
+    return ranked[at].tolist()
 
 # %% ../nbs/13_viz.ipynb #72a5500b
 def plot_cmc(
@@ -98,7 +125,7 @@ def plot_embedding(
     camids=None, # (N,) camera of each point (marker)
     perplexity:float=30.0, # t-SNE perplexity (capped below N)
     seed:int=0, # t-SNE random state
-    max_ids:int=20, # Show only the first this many identities (t-SNE is slow and colours run out)
+    max_ids:int=20, # Show only this many identities, the lowest numbers: the same people in every model's plot (t-SNE is slow, colours run out)
 ):
     "t-SNE of the features, coloured by identity and marked by camera"
     from sklearn.manifold import TSNE
@@ -112,7 +139,10 @@ def plot_embedding(
     uids = list(np.unique(pids))
     for c in np.unique(camids):
         m = camids == c
-        ax.scatter(xy[m, 0], xy[m, 1], c=[cmap(uids.index(p) % 20) for p in pids[m]], marker=markers[int(c) % len(markers)], s=30, label=f'camera {c}', edgecolors='k', linewidths=.3)
-    ax.set(xticks=[], yticks=[], title=f't-SNE of {len(feats)} features, {len(uids)} identities'); ax.legend(fontsize=7)
+        mk = markers[int(c) % len(markers)]
+        ax.scatter(xy[m, 0], xy[m, 1], c=[cmap(uids.index(p) % 20) for p in pids[m]], marker=mk, s=30, edgecolors='k', linewidths=.3)
+        ax.scatter([], [], c='lightgrey', marker=mk, s=30, edgecolors='k', linewidths=.3, label=f'camera {c}')   # legend: the marker only
+    ax.set(xticks=[], yticks=[], title=f't-SNE of {len(feats)} images of {len(uids)} identities\ncolour: identity, marker: camera')
+    ax.title.set_fontsize(10); ax.legend(fontsize=7)
     fig.tight_layout(); plt.close(fig)  # returned, not also drawn by the inline backend
     return fig

@@ -211,16 +211,18 @@ _IMG_EXTS = ('.jpg', '.jpeg', '.png')
 
 def _parse_folder(name, folder, pattern, example, cams:dict, exts=_IMG_EXTS):
     "Records of the images in `folder`, whole names matching `pattern` + an image extension (groups: pid, camera); junk pid -1 dropped"
-    folder, recs = Path(folder), []
+    folder, recs, bad = Path(folder), [], []
     files = sorted(f for f in os.listdir(folder) if f.lower().endswith(exts))
     if not files: raise DatasetFormatError(f"{name}: {folder} holds no {'/'.join(exts)} images")
     for f in files:
         m = re.fullmatch(pattern + r'\.(?i:jpe?g|png)', f)   # the whole name: `0002_c1s1_000451_03 (1).jpg` is not an image of the set
-        if m is None: raise DatasetFormatError(f"{name}: {folder/f} does not match the file name pattern "
-                                               f"{pattern} (e.g. {example})")
+        if m is None: bad.append(f"{folder/f} does not match the file name pattern {pattern} (e.g. {example})"); continue
         pid, cam = int(m[1]), int(m[2])
-        if cam not in cams: raise DatasetFormatError(f"{name}: {folder/f} has camera {cam}; {name} has cameras {sorted(cams)}")
+        if cam not in cams: bad.append(f"{folder/f} has camera {cam}; {name} has cameras {sorted(cams)}"); continue
         if pid != -1: recs.append(ReidRecord(str(folder/f), pid, cams[cam]))
+    if len(bad) == 1: raise DatasetFormatError(f"{name}: {bad[0]}")
+    if bad: raise DatasetFormatError(f"{name}: {len(bad)} files in {folder} do not belong:\n" + '\n'.join(f"  {b}" for b in bad[:20])
+                                     + (f"\n  ... and {len(bad) - 20} more" if len(bad) > 20 else ''))
     return recs
 
 # %% ../../nbs/02_data.datasets.ipynb #54e45d83

@@ -202,7 +202,7 @@ def baseline_trainer(
     ev = trainer_eval(dataset, cfg, dev, metric='cosine', ap=cfg.ap, flip=cfg.test_flip) if evaluate else None
     return Trainer(model, baseline_loader(cfg, dataset.train, dev), BaselineStep(cfg), opt, cfg.epochs, sched=sched, iters_per_epoch=cfg.iters,
                    device=dev, amp=cfg.amp, cbs=[SaveWeights(), *kwargs.pop('cbs', [])], run_dir=run_dir, eval_fn=ev,
-                   eval_every=cfg.eval_every, config=asdict(cfg), progress=progress, **kwargs)
+                   eval_every=cfg.eval_every, config=cfg, progress=progress, **kwargs)
 
 def train_baseline(
     cfg:BaselineConfig, # The configuration

@@ -29,7 +29,7 @@ from ..models.heads import build_model, BNNeck
 from ..losses import camera_masks, cam_aware_losses, cam_agnostic_loss, mixup_virtual_logits, mixup_virtual_loss
 from ..memory import InstanceMemory
 from ..evaluate import extract_features, trainer_eval
-from ..train import Trainer, Callback, StopAfter, build_optimizer, build_scheduler, param_groups
+from ..train import Trainer, Callback, StopAfter, build_optimizer, build_scheduler, param_groups, run_config
 
 # %% ../../nbs/24_methods.camera_aware.ipynb #5d7bf207
 _PAIR_KINDS = ('same id, same cam', 'same id, other cam', 'other id, same cam', 'other id, other cam')
@@ -301,7 +301,7 @@ def camera_aware_trainer(
     opt = build_optimizer(groups, 'sgd', lr=cfg.lr_new, weight_decay=cfg.weight_decay, momentum=cfg.sgd_momentum, nesterov=False)
     sched = build_scheduler(opt, 'multistep', milestones=(cfg.lr_step,), gamma=cfg.gamma)
     ev = trainer_eval(dataset, cfg, dev, build_test_transform(size), metric='cosine', ap='trapezoid', flip=False) if evaluate else None
-    config = dict(asdict(cfg), source=getattr(source, 'name', None), target=getattr(dataset, 'name', None))
+    config = run_config(cfg, source=getattr(source, 'name', None), target=getattr(dataset, 'name', None))
     t = Trainer(model, dl, cb.step, opt, cfg.epochs, sched=sched, iters_per_epoch=cfg.iters, device=dev, amp=cfg.amp,
                 cbs=[cb, *kwargs.pop('cbs', [])], run_dir=run_dir, eval_fn=ev, eval_every=cfg.eval_every,
                 modules=dict(memory=memory) if memory is not None else None, config=config, progress=progress, **kwargs)

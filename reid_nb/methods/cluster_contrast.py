@@ -257,7 +257,7 @@ def cc_trainer(
     sched = build_scheduler(opt, 'step', step_size=cfg.step_size, gamma=cfg.gamma)
     ev = trainer_eval(dataset, cfg, dev, flip=False) if evaluate else None
     t = Trainer(model, None, cc.step, opt, cfg.epochs, sched=sched, iters_per_epoch=cfg.iters, device=dev, amp=cfg.amp,
-                cbs=[cc, *kwargs.pop('cbs', [])], run_dir=run_dir, eval_fn=ev, eval_every=cfg.eval_every, config=asdict(cfg),
+                cbs=[cc, *kwargs.pop('cbs', [])], run_dir=run_dir, eval_fn=ev, eval_every=cfg.eval_every, config=cfg,
                 progress=progress, **kwargs)
     t.cc = cc
     return t

@@ -809,7 +809,7 @@ class GCLStages(Callback):
         t, c, g = self.trainer, self.cfg, self.stage2
         t2 = Trainer(t.module, None, g.step, [g.opt_g, g.opt_d], c.stage2_epochs, iters_per_epoch=c.iters, device=t.device, amp=c.amp,
                      cbs=[g, *self.cbs], run_dir=None if self.run_dir is None else self.run_dir / 'stage2', modules=dict(gen=g.gen, dis=g.dis),
-                     config=asdict(c), manual_step=True, progress=self.progress, logger=t.log)
+                     config=c, manual_step=True, progress=self.progress, logger=t.log)
         t2.train_dl = g.loader()
         t2.fit(resume=self.run_dir is not None and (self.run_dir/'stage2'/'last.pth').is_file())
         self.trainers['stage2'] = t2
@@ -866,7 +866,7 @@ def gcl_trainer(
     ev = trainer_eval(dataset, cfg, dev, flip=False) if evaluate else None
     t = Trainer(id_net, None, g3.step, [opt_id, opt_g, opt_d], cfg.stage3_epochs, sched=scheds, iters_per_epoch=cfg.iters, device=dev,
                 amp=cfg.amp, cbs=[stages, g3, *cbs], run_dir=run_dir, eval_fn=ev, eval_every=cfg.eval_every,
-                modules=dict(gen=gen, dis=dis, memory=memory), config=asdict(cfg), manual_step=True, progress=progress, **kwargs)
+                modules=dict(gen=gen, dis=dis, memory=memory), config=cfg, manual_step=True, progress=progress, **kwargs)
     g2.sample_dir = g3.sample_dir = None if run_dir is None else run_dir / 'samples'
     t.gcl, t.gcl2, t.gcl_stages = g3, g2, stages
     return t

@@ -283,7 +283,7 @@ def paul_pretrain_trainer(
     ev = (trainer_eval(dataset, cfg, dev, build_test_transform((cfg.height, cfg.width), interpolation='bilinear'), flip=False)
           if evaluate and not cfg.all_splits and dataset.query and dataset.gallery else None)
     t = Trainer(model, dl, step, opt, cfg.epochs, sched=sched, iters_per_epoch=cfg.iters, device=dev, amp=cfg.amp, cbs=[SavePretrained(n_cls), *kwargs.pop('cbs', [])],
-                run_dir=run_dir, eval_fn=ev, eval_every=cfg.eval_every, config=asdict(cfg), progress=progress, **kwargs)
+                run_dir=run_dir, eval_fn=ev, eval_every=cfg.eval_every, config=cfg, progress=progress, **kwargs)
     t.data = data
     return t
 
@@ -570,7 +570,7 @@ def paul_trainer(
     ev = trainer_eval(dataset, cfg, dev, build_test_transform((cfg.height, cfg.width), interpolation='bilinear'), flip=False) if evaluate else None
     t = Trainer(model, dl, paul.step, opt, cfg.epochs, sched=sched, iters_per_epoch=cfg.iters, device=dev, amp=cfg.amp, cbs=[paul, *kwargs.pop('cbs', [])],
                 run_dir=run_dir, eval_fn=ev, eval_every=cfg.eval_every, modules=dict(patch_memory=paul.patch_memory, centres=paul.centres),
-                config=asdict(cfg), progress=progress, **kwargs)
+                config=cfg, progress=progress, **kwargs)
     t.paul = paul
     return t
 

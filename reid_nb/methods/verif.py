@@ -199,7 +199,7 @@ def verif_trainer(
     ev = trainer_eval(dataset, cfg, dev, metric='cosine', ap=cfg.ap, flip=cfg.test_flip) if evaluate else None
     t = Trainer(model, verif_loader(cfg, dataset.train, dev), VerifStep(cfg, head), opt, cfg.epochs, sched=sched, iters_per_epoch=cfg.iters,
                 device=dev, amp=cfg.amp, cbs=kwargs.pop('cbs', []), run_dir=run_dir, eval_fn=ev, eval_every=cfg.eval_every,
-                modules={'verif': head}, config=asdict(cfg), progress=progress, **kwargs)
+                modules={'verif': head}, config=cfg, progress=progress, **kwargs)
     t.verif = head
     return t
 
