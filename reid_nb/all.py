@@ -8,7 +8,7 @@ __all__ = []
 # %% ../nbs/32_all.ipynb #b2000005
 from .core import default_device, seed_everything, show_install
 from .data.synthetic import make_synthetic_reid
-from .data.datasets import get_dataset, list_datasets, ReidRecord, ReidDataset, read_image
+from .data.datasets import get_dataset, list_datasets, register_dataset, identity_folders, ReidRecord, ReidDataset, read_image
 from .data.transforms import build_train_transform, build_test_transform
 from .data.samplers import build_loaders
 from .models.heads import build_model
@@ -16,14 +16,14 @@ from .evaluate import extract_features, Evaluator
 from .metrics import compute_distance, evaluate_rank
 from .rerank import k_reciprocal_rerank
 from .search import GalleryIndex, evaluate_index, image_features, read_features, plot_search
-from .viz import plot_ranked_list, plot_embedding
-from .train import Trainer, load_checkpoint
-from .cli import load_model
+from .viz import plot_ranked_list, plot_embedding, representative_queries
+from .train import Trainer, load_checkpoint, plot_history
+from .cli import load_model, FeatureExtractor
 from .methods.baseline import BaselineConfig, train_baseline
 from .methods.cluster_contrast import ClusterContrastConfig, train_cluster_contrast
 
-__all__ = ['default_device', 'seed_everything', 'show_install', 'make_synthetic_reid', 'get_dataset', 'list_datasets', 'ReidRecord',
+__all__ = ['default_device', 'seed_everything', 'show_install', 'make_synthetic_reid', 'get_dataset', 'list_datasets', 'register_dataset', 'identity_folders', 'ReidRecord',
            'ReidDataset', 'read_image', 'build_train_transform', 'build_test_transform', 'build_loaders', 'build_model',
            'extract_features', 'Evaluator', 'compute_distance', 'evaluate_rank', 'k_reciprocal_rerank', 'GalleryIndex',
-           'evaluate_index', 'image_features', 'read_features', 'plot_search', 'plot_ranked_list', 'plot_embedding', 'Trainer',
-           'load_checkpoint', 'load_model', 'BaselineConfig', 'train_baseline', 'ClusterContrastConfig', 'train_cluster_contrast']
+           'evaluate_index', 'image_features', 'read_features', 'plot_search', 'plot_ranked_list', 'plot_embedding', 'representative_queries', 'Trainer',
+           'load_checkpoint', 'plot_history', 'load_model', 'FeatureExtractor', 'BaselineConfig', 'train_baseline', 'ClusterContrastConfig', 'train_cluster_contrast']

@@ -295,9 +295,10 @@ def search_parser() -> argparse.ArgumentParser:
     b.add_argument('images', help='folder of gallery images (searched recursively), or a features file written by reid_extract (.pt/.npy)')
     b.add_argument('--image-root', default=None, help='with a features file: the folder its image names are relative to')
     b.add_argument('--index', required=True, help='index file to write')
-    b.add_argument('--checkpoint', default=None, help='model weights (default: random weights, for a try-out)')
-    b.add_argument('--model', default='cc', help='model preset of the checkpoint'); b.add_argument('--backbone', default=None); b.add_argument('--pool', default=None)
-    b.add_argument('--size', default='256,128', help='input height,width')
+    b.add_argument('--checkpoint', default=None, help='a reid_nb checkpoint: its network, input size and test protocol are read from it (default: random weights, for a try-out)')
+    b.add_argument('--model', default=None, help='for a bare state dict: the network preset (cc, cail, ver, gcl, paul)')
+    b.add_argument('--backbone', default=None, help='with --model: the backbone'); b.add_argument('--pool', default=None, help='with --model: the pooling')
+    b.add_argument('--size', default=None, help="input height,width (default: the checkpoint's, else 256,128)")
     b.add_argument('--kind', default='flat', choices=KINDS, help='index kind: flat is exact; ivf/ivfpq/hnsw are approximate and faster on large galleries')
     b.add_argument('--metric', default='cosine', choices=('cosine', 'euclidean'))
     b.add_argument('--nlist', type=int, default=None, help='ivf/ivfpq lists (default: about the square root of the gallery size)')
@@ -323,7 +324,7 @@ def reid_search(
     try:
         if a.cmd == 'build':
             spec = dict(checkpoint=None if a.checkpoint is None else str(Path(a.checkpoint).resolve()), model=a.model, backbone=a.backbone,
-                        pool=a.pool, size=[int(v) for v in a.size.split(',')])
+                        pool=a.pool, size=None if a.size is None else [int(v) for v in a.size.split(',')])
             src = Path(a.images)
             if src.is_file() and src.suffix in ('.pt', '.npy'): feats, names = read_features(src)   # reid_extract's output
             else: files, feats = image_files(a.images), None
@@ -338,7 +339,9 @@ def reid_search(
         files = [root/n if root else Path(n) for n in names]
     else:
         model = load_model(spec['checkpoint'], spec['model'], spec['backbone'], spec['pool'], a.device)
-        feats, files = image_features(model, files, size=spec['size'], batch_size=a.batch_size, device=a.device)
+        t = model.reid_test
+        feats, files = image_features(model, files, size=spec['size'] or t['size'], interpolation=t['interpolation'], flip=t['flip'],
+                                      batch_size=a.batch_size, device=a.device)
     if a.cmd == 'build':
         kw = dict(nlist=a.nlist or max(1, int(len(files) ** 0.5)), nprobe=a.nprobe) if a.kind in ('ivf', 'ivfpq') else {}
         ix = GalleryIndex(feats.shape[1], a.kind, a.metric, device=a.device, **kw)

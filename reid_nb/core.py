@@ -12,7 +12,7 @@ import torch
 # %% auto #0
 __all__ = ['default_device', 'get_rank', 'get_world_size', 'is_main_process', 'all_gather_cat', 'seed_everything', 'seed_worker',
            'amp_dtype', 'autocast', 'grad_scaler', 'check_finite', 'sq_norms', 'git_hash', 'env_info', 'show_install',
-           'run_record', 'make_run_dir', 'get_logger', 'close_log_file']
+           'run_record', 'make_run_dir', 'get_logger', 'close_log_file', 'code_without_links']
 
 # %% ../nbs/00_core.ipynb #04587522
 def _cuda_ok(): return torch.cuda.is_available()
@@ -294,3 +294,15 @@ def close_log_file(
 ):
     "Stop `log` writing to its run's log.txt (a trainer calls it when its run ends)"
     _log_to_file(log, None, None)
+
+# %% ../nbs/00_core.ipynb #0ef67910
+def code_without_links(
+    cell, # A notebook cell, as nbdev's docs processors receive it
+):
+    "nbdev docs processor: inside the code blocks of rendered outputs, a Markdown link to a backticked name becomes the name again"
+    import re
+    for o in cell.get('outputs', []):
+        md = o.get('data', {}).get('text/markdown')
+        if md is None: continue
+        parts = re.split(r'(```.*?```)', ''.join(md) if isinstance(md, list) else md, flags=re.S)
+        o['data']['text/markdown'] = [''.join(re.sub(r'\[(`[^`\n]+`)\]\([^)\s]+\)', r'\1', p) if p.startswith('```') else p for p in parts)]

@@ -30,6 +30,11 @@ def ranked_lists(
     idx = np.argsort(d, axis=1, kind='stable')[:, :topk]
     return idx, g_pids[idx] == q_pids[:, None]
 
+def _label(path):
+    "A benchmark file name says who and which camera; a plain one (`003.jpg`) gets its identity folder too"
+    p = Path(path)
+    return p.name if '_' in p.stem else f"{p.parent.name}/{p.name}"
+
 def plot_ranked_list(
     query:list, gallery:list, # Records (img_path, pid, camid) of query and gallery
     distmat, # (Q, G) distances
@@ -48,7 +53,7 @@ def plot_ranked_list(
             ax.imshow(img); ax.set_xticks([]); ax.set_yticks([])
             ax.add_patch(Rectangle((0, 0), img.width - 1, img.height - 1, fill=False, lw=4, ec=colour))
             ax.set_title(title, fontsize=9, color=colour if title != 'query' else 'black')
-            ax.set_xlabel(Path(rec[0]).name, fontsize=6)
+            ax.set_xlabel(_label(rec[0]), fontsize=6)
             for s in ax.spines.values(): s.set_visible(False)
     fig.tight_layout(); plt.close(fig)  # returned, not also drawn by the inline backend
     return fig

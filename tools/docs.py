@@ -6,14 +6,16 @@
   python tools/docs.py check    # process notebooks into _proc/, check them, check README.md, render _docs/*.html
 
 `check` fails when a notebook was not processed, when an exported function or class has no rendered `show_doc`,
-when README.md or nbs/sidebar.yml is stale, or when a page could not be rendered.
+when README.md or nbs/sidebar.yml is stale, when a page could not be rendered, when a relative link or image of a page
+does not resolve, or when a Markdown link is left raw inside a rendered signature. Pages are named as on the site
+(`22_methods.gcl.ipynb` -> `methods.gcl.html`) and carry the sidebar of nbs/sidebar.yml.
 """
 import sys, shutil, importlib, re
 from pathlib import Path
 import nbformat
 from nbconvert import MarkdownExporter, HTMLExporter
 from nbdev.config import get_config
-from nbdev.doclinks import nbglob
+from nbdev.doclinks import nbglob, _nbpath2html
 from nbdev.serve import proc_nbs
 from nbdev.quarto import refresh_quarto_yml
 
@@ -85,19 +87,70 @@ def _for_html(nb):
     nb.cells = cells
     return nb
 
+def page_of(f):
+    "The HTML page of notebook `f` (relative to nbs/), named as Quarto names it: `22_methods.gcl.ipynb` -> `methods.gcl.html`"
+    return f.parent/_nbpath2html(f).name
+
+def _sidebar_html(page):
+    "The site's sidebar (from nbs/sidebar.yml) as an HTML list with links relative to `page`"
+    import os, yaml
+    rel = lambda f: os.path.relpath(page_of(Path(f)), page.parent).replace(os.sep, '/')
+    title = lambda f: Path(f).stem.split('_', 1)[-1] if Path(f).stem[:1].isdigit() else Path(f).stem
+    items = []
+    for e in yaml.safe_load((NBS/'sidebar.yml').read_text())['website']['sidebar']['contents']:
+        if isinstance(e, str): items.append(f'<li><a href="{rel(e)}">{title(e)}</a></li>')
+        else: items.append(f"<li><b>{e['section']}</b><ul>" + ''.join(f'<li><a href="{rel(f)}">{title(f)}</a></li>' for f in e['contents']) + '</ul></li>')
+    return ('<nav id="sidebar" style="position:fixed;top:0;left:0;width:230px;height:100%;overflow:auto;font-size:13px;padding:8px;'
+            'border-right:1px solid #ddd;background:#fafafa"><ul style="padding-left:12px">' + ''.join(items) + '</ul></nav>'
+            '<div style="margin-left:250px">')
+
+HREF = re.compile(r'(href|src)="([^"#?]*)([^"]*)"')
+
+def _fix_links(html, page, pages):
+    "Links to notebooks point at their pages, as Quarto rewrites them"
+    def sub(m):
+        attr, path, rest = m.groups()
+        if path.endswith('.ipynb') and '://' not in path:
+            target = (NBS/page.parent/path).resolve()
+            f = next((g for g in pages if (NBS/g).resolve() == target), None)
+            if f is not None: path = Path(os.path.relpath(page_of(f), page.parent)).as_posix()
+        return f'{attr}="{path}{rest}"'
+    import os
+    return HREF.sub(sub, html)
+
+def check_links(root=None):
+    "Every relative link and image of every page resolves to a file; no Markdown link is left raw inside a code block"
+    root, broken = Path(root or HTML), []
+    for page in sorted(root.rglob('*.html')):
+        html = page.read_text()
+        for attr, path, rest in HREF.findall(html):
+            if not path or re.match(r'^[a-z][a-z0-9+.-]*:', path) or path.startswith('//'): continue
+            if not (page.parent/path).exists(): broken.append(f'{page.relative_to(root)}: {attr}="{path}" does not resolve')
+        for pre in re.findall(r'<pre.*?</pre>', html, re.S):
+            text = re.sub(r'<[^>]+>', '', pre)
+            raw = re.search(r'\[`[^`\n]+`\]\(http', text)
+            if raw: broken.append(f'{page.relative_to(root)}: a raw Markdown link in a code block: {raw[0]}')
+    if broken: sys.exit('docs: ' + '\n      '.join(broken[:40]) + (f'\n      ... {len(broken) - 40} more' if len(broken) > 40 else ''))
+
 def render_html():
-    "One HTML page per processed notebook, into the docs folder"
+    "One HTML page per processed notebook, named and linked as on the site, with the site's sidebar"
     shutil.rmtree(HTML, ignore_errors=True); HTML.mkdir(parents=True)
     ex = HTMLExporter(template_name='lab', exclude_input_prompt=True, exclude_output_prompt=True)
-    for f in notebooks():
+    pages = notebooks()
+    for f in pages:
         nb = _for_html(nbformat.read(PROC/f, as_version=4))
         html, _ = ex.from_notebook_node(nb, resources={'metadata': {'name': f.stem}})
-        out = HTML/f.with_suffix('.html')
+        html = _fix_links(html, f, pages)
+        html = re.sub(r'(<body[^>]*>)', lambda m: m[1] + _sidebar_html(f), html, count=1).replace('</body>', '</div></body>')
+        out = HTML/page_of(f)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(html)
-    missing = [str(f) for f in notebooks() if not (HTML/f.with_suffix('.html')).exists()]
+    for f in ('styles.css',):
+        if (NBS/f).exists(): shutil.copy(NBS/f, HTML/f)
+    missing = [str(f) for f in pages if not (HTML/page_of(f)).exists()]
     if missing: sys.exit(f'docs: no HTML page for {missing}')
-    return len(notebooks())
+    check_links()
+    return len(pages)
 
 # The sidebar's groups, in order: a notebook goes to the first group whose rule matches its path (relative to nbs/)
 SECTIONS = [
@@ -135,7 +188,7 @@ def main(cmd):
     if (ROOT/'README.md').read_text() != readme_text():
         sys.exit(f'docs: README.md is stale; regenerate it with `python tools/docs.py readme` (it comes from nbs/{cfg.readme_nb})')
     n = render_html()
-    print(f'docs: {n} notebooks processed, every exported symbol has a rendered show_doc, README.md is current, {n} pages in {HTML}')
+    print(f'docs: {n} notebooks processed, every exported symbol has a rendered show_doc, README.md is current, {n} pages in {HTML} with the sidebar, every relative link resolves')
 
 if __name__ == '__main__':
     if len(sys.argv) != 2 or sys.argv[1] not in ('readme', 'sidebar', 'check'): sys.exit(__doc__)

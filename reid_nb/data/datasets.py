@@ -515,7 +515,8 @@ def identity_folders(
         recs = dict(train=[r for r in recs[''] if r.pid not in test and r.pid > 0], test=[r for r in recs[''] if r.pid in test or r.pid == 0])
     if 'test' in recs: recs['query'], recs['gallery'] = _draw_queries(recs.pop('test'), known, rng)
     if not recs['query']: raise DatasetFormatError(f"{name}: no query could be drawn from {root}: the test identities need at least two images"
-                                                   + (' from two cameras' if known else ''))
+                                                   + (" from two cameras (with cameras unknown or all one, read it with cameras='none': "
+                                                      "--dataset-option cameras=none)" if known else ''))
     if not known: recs['query'] = [r._replace(camid=1) for r in recs['query']]
     return ReidDataset(recs['train'], recs['query'], recs['gallery'], name=name, root=root, protocol=None if known else UNKNOWN_CAMERAS)
 
