@@ -10,7 +10,7 @@ when README.md or nbs/sidebar.yml is stale, when a page could not be rendered, w
 does not resolve, or when a Markdown link is left raw inside a rendered signature. Pages are named as on the site
 (`22_methods.gcl.ipynb` -> `methods.gcl.html`) and carry the sidebar of nbs/sidebar.yml.
 """
-import sys, shutil, importlib, re
+import os, sys, shutil, importlib, re
 from pathlib import Path
 import nbformat
 from nbconvert import MarkdownExporter, HTMLExporter
@@ -143,6 +143,8 @@ def render_html():
         html, _ = ex.from_notebook_node(nb, resources={'metadata': {'name': f.stem}})
         html = _fix_links(html, f, pages)
         html = re.sub(r'(<body[^>]*>)', lambda m: m[1] + _sidebar_html(f), html, count=1).replace('</body>', '</div></body>')
+        css = Path(os.path.relpath(HTML/'styles.css', (HTML/page_of(f)).parent)).as_posix()
+        html = html.replace('</head>', f'<link rel="stylesheet" href="{css}"></head>', 1)   # the site's own styles
         out = HTML/page_of(f)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(html)
