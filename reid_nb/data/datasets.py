@@ -209,6 +209,12 @@ def find_root(
 # %% ../../nbs/02_data.datasets.ipynb #65151923
 _IMG_EXTS = ('.jpg', '.jpeg', '.png')
 
+def _refuse(name, where, bad):
+    "Nothing when `bad` is empty, else one error listing every entry that does not belong (the first 20): a user fixes them all at once"
+    if len(bad) == 1: raise DatasetFormatError(f"{name}: {bad[0]}")
+    if bad: raise DatasetFormatError(f"{name}: {len(bad)} {where} do not belong:\n" + '\n'.join(f"  {b}" for b in bad[:20])
+                                     + (f"\n  ... and {len(bad) - 20} more" if len(bad) > 20 else ''))
+
 def _parse_folder(name, folder, pattern, example, cams:dict, exts=_IMG_EXTS):
     "Records of the images in `folder`, whole names matching `pattern` + an image extension (groups: pid, camera); junk pid -1 dropped"
     folder, recs, bad = Path(folder), [], []
@@ -220,9 +226,7 @@ def _parse_folder(name, folder, pattern, example, cams:dict, exts=_IMG_EXTS):
         pid, cam = int(m[1]), int(m[2])
         if cam not in cams: bad.append(f"{folder/f} has camera {cam}; {name} has cameras {sorted(cams)}"); continue
         if pid != -1: recs.append(ReidRecord(str(folder/f), pid, cams[cam]))
-    if len(bad) == 1: raise DatasetFormatError(f"{name}: {bad[0]}")
-    if bad: raise DatasetFormatError(f"{name}: {len(bad)} files in {folder} do not belong:\n" + '\n'.join(f"  {b}" for b in bad[:20])
-                                     + (f"\n  ... and {len(bad) - 20} more" if len(bad) > 20 else ''))
+    _refuse(name, f"files in {folder}", bad)
     return recs
 
 # %% ../../nbs/02_data.datasets.ipynb #54e45d83
@@ -284,20 +288,18 @@ _MSMT_PATTERN, _MSMT_EXAMPLE = r'(\d+)_\d+_(\d+)_\w+\.(?i:jpe?g|png)', '0000_045
 
 def _read_list(name, list_file, folder, pattern=_MSMT_PATTERN, example=_MSMT_EXAMPLE, cams=_cam_range(15)):
     "Records from a list file of `<relative path> <pid>` lines; the camera comes from the file name"
-    recs = []
+    recs, bad = [], []
     for ln, line in enumerate(Path(list_file).read_text().splitlines(), 1):
         parts = line.split()
         if not parts: continue
         if len(parts) != 2 or not re.fullmatch(r'-?\d+', parts[1]):
-            raise DatasetFormatError(f"{name}: {list_file}, line {ln}: {line!r} is not '<relative path> <pid>' "
-                                     f"(e.g. '0000/{example} 0')")
+            bad.append(f"{list_file}, line {ln}: {line!r} is not '<relative path> <pid>' (e.g. '0000/{example} 0')"); continue
         fname = parts[0].rsplit('/', 1)[-1]
         m = re.fullmatch(pattern, fname)
-        if m is None: raise DatasetFormatError(f"{name}: {list_file}, line {ln}: {fname} does not match the file name "
-                                               f"pattern {pattern} (e.g. {example})")
-        if int(m[2]) not in cams: raise DatasetFormatError(f"{name}: {list_file}, line {ln}: {fname} has camera {m[2]}; "
-                                                           f"{name} has cameras {min(cams)}..{max(cams)}")
+        if m is None: bad.append(f"{list_file}, line {ln}: {fname} does not match the file name pattern {pattern} (e.g. {example})"); continue
+        if int(m[2]) not in cams: bad.append(f"{list_file}, line {ln}: {fname} has camera {m[2]}; {name} has cameras {min(cams)}..{max(cams)}"); continue
         recs.append(ReidRecord(str(Path(folder)/parts[0]), int(parts[1]), cams[int(m[2])]))
+    _refuse(name, f"lines of {list_file}", bad)
     return recs
 
 def msmt17(
