@@ -13,8 +13,8 @@ from .core import default_device, env_info, amp_dtype, is_main_process, get_worl
 # %% auto #0
 __all__ = ['DEMO_STEPS', 'DATASET_NAMES', 'METHODS', 'DEMO_MODES', 'FIG_NAMES', 'underscore_options', 'demo_plan', 'reid_synth',
            'reid_doctor', 'test_protocol', 'checkpoint_network', 'load_model', 'FeatureExtractor', 'open_dataset',
-           'reid_eval', 'reid_extract', 'search_parser', 'reid_search', 'method_parts', 'train_parser', 'reid_train',
-           'demo_configs', 'demo_datasets', 'write_report', 'run_demo', 'reid_demo']
+           'reid_eval', 'reid_extract', 'search_parser', 'reid_search', 'method_parts', 'train_parser',
+           'missing_weights', 'reid_train', 'demo_configs', 'demo_datasets', 'write_report', 'run_demo', 'reid_demo']
 
 # %% ../nbs/30_cli.ipynb #670405d3
 _USER_ERRORS = (ValueError, KeyError, OSError, ImportError)   # wrong paths, names, values, missing packages
@@ -480,6 +480,20 @@ def _check_ranks(trainer):
         print(f"distributed: {rec['world_size']} processes ({rec['backend']}); parameters max |diff| across ranks "
               f"{rec['parameters_max_abs_diff']:g}" + ('' if same_labels is None else f'; pseudo-labels identical: {same_labels}'))
 
+def missing_weights(
+    cfg, # A method's config
+) -> list: # (field, `WeightsSource`) for each named ImageNet weight file that is not on this machine
+    "The pretrained weights a config names that reid_nb would have to download (it never does)"
+    from reid_nb.models.backbones import weights_source
+    out = []
+    for k in ('pretrained', 'imagenet'):
+        v = getattr(cfg, k, None)
+        if not isinstance(v, str) or Path(v).expanduser().exists(): continue
+        try: src = weights_source(cfg.backbone, v)
+        except Exception: continue          # not a torchvision name: the method's loader says what is wrong with the path
+        if src.url is not None and not src.path.is_file(): out.append((k, src))
+    return out
+
 def reid_train(
     argv:list|None=None, # Arguments (default: sys.argv[1:])
 ):
@@ -508,6 +522,10 @@ def reid_train(
     if a.resume and not (a.run_dir and (Path(a.run_dir)/'last.pth').is_file()):
         p.error(f"--resume: nothing to resume: {'give the run folder with --run-dir' if not a.run_dir else f'{a.run_dir} holds no last.pth'}")
     if a.save_every is not None and a.save_every < 1: p.error(f'--save-every must be >= 1, got {a.save_every}')
+    for k, src in ([] if a.dry_run else missing_weights(cfg)):    # the paper starts from ImageNet: never a silent random init
+        p.error(f"--{k} {getattr(cfg, k)}: the ImageNet weights of {cfg.backbone} are not on this machine, and reid_nb never downloads. "
+                f"Copy {src.url} to {src.path} (torchvision's cache; $TORCH_HOME moves it), or give a local file with --{k} PATH, "
+                f"or train from random weights with --{k} none")
     from reid_nb.train import init_distributed
     dist = init_distributed()                     # under torchrun: one process group (NCCL on CUDA, gloo on the CPU)
     if is_main_process(): print(json.dumps(dataclasses.asdict(cfg), indent=1, default=str))

@@ -30,7 +30,7 @@ from ..train import Trainer, Callback, build_optimizer, build_scheduler, lr_fact
 class BaselineConfig:
     "The bag-of-tricks baseline's settings, with the authors' defaults (CE with label smoothing + batch-hard triplet, BNNeck, warm-up)"
     backbone:str='resnet50' # A key of `reid_nb.models.backbones.BACKBONES`
-    pretrained:str|None=None # ImageNet weights (name or path, see `load_pretrained`); the recipe starts from them. None: random init
+    pretrained:str|None='IMAGENET1K_V1' # ImageNet weights (name or path, see `load_pretrained`), as the recipe starts; None: random init
     last_stride:int=1 # Stride of layer4 (trick 4: 1)
     neck:bool=True # BNNeck (trick 5); False: the standard baseline, both losses on the pooled feature
     label_smooth:float=0.1 # Label-smoothing ε of the cross-entropy (trick 3; 0 turns it off)
@@ -88,7 +88,7 @@ class BaselineConfig:
     @classmethod
     def tiny(cls, **kwargs) -> BaselineConfig: # A config small enough for a CPU test run
         "A seconds-long CPU setting: ResNet-18 from random init, 64×32 inputs, batches of 4 × 4 images, two short epochs"
-        d = dict(backbone='resnet18', height=64, width=32, pad=3, epochs=2, iters=4, batch_size=16, warmup=1, milestones=(100,),
+        d = dict(backbone='resnet18', pretrained=None, height=64, width=32, pad=3, epochs=2, iters=4, batch_size=16, warmup=1, milestones=(100,),
                  eval_every=1, test_batch_size=64, num_workers=0, amp='off')
         return cls(**{**d, **kwargs})
 

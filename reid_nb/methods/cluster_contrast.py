@@ -51,7 +51,7 @@ class ClusterContrastConfig:
     k2:int=6 # Jaccard distance: query-expansion size
     cam_norm:bool=False # Cluster camera-normalised features (`reid_nb.cluster.camera_normalize`): an option beyond the paper, for a start that still sees cameras
     backbone:str='resnet50' # A key of `reid_nb.models.backbones.BACKBONES` (or 'resnet_ibn50a')
-    pretrained:str|None=None # ImageNet weights (name or path), see `load_pretrained`; None: random init
+    pretrained:str|None='IMAGENET1K_V1' # ImageNet weights (name or path, see `load_pretrained`), as the paper starts; None: random init
     pooling:str='gem' # 'gem' (the code's default) or 'avg' (the paper's tables)
     last_stride:int=1 # Stride of layer4
     height:int|None=None # Input height (None: from the preset)
@@ -109,7 +109,7 @@ class ClusterContrastConfig:
     @classmethod
     def tiny(cls, **kwargs) -> ClusterContrastConfig: # A config small enough for a CPU test run
         "A seconds-long CPU setting on the tiny synthetic dataset: ResNet-18, 64×32 inputs, few epochs and iterations"
-        d = dict(dataset='synthetic', backbone='resnet18', pooling='avg', height=64, width=32, pad=3, epochs=3, iters=4, batch_size=8,
+        d = dict(dataset='synthetic', backbone='resnet18', pretrained=None, pooling='avg', height=64, width=32, pad=3, epochs=3, iters=4, batch_size=8,
                  num_instances=4, k1=6, k2=3, eps=0.6, step_size=20, eval_every=1, test_batch_size=64, num_workers=0, amp='off')
         return cls(**{**d, **kwargs})
 

@@ -57,7 +57,7 @@ class GCLConfig:
     structure:str='auto' # 'auto', 'renders', 'synthetic' (the synthetic data set's own maps) or 'grey' (mesh-free approximation)
     init:str|None=None # A stage-1 identity encoder (checkpoint file or run folder); None: warm up with Cluster Contrast
     backbone:str='resnet50' # E_id's backbone (a key of `reid_nb.models.backbones.BACKBONES`)
-    pretrained:str|None=None # ImageNet weights of the backbone (name or file, see `load_pretrained`); None: random init
+    pretrained:str|None='IMAGENET1K_V1' # ImageNet weights of the backbone (name or file, see `load_pretrained`), as the paper starts; None: random init
     last_stride:int=1 # Stride of layer4
     height:int|None=None # Input height (None: from the preset)
     width:int|None=None # Input width (None: from the preset)
@@ -158,7 +158,7 @@ class GCLConfig:
     @classmethod
     def tiny(cls, **kwargs) -> GCLConfig: # A config small enough for a CPU test run
         "A seconds-long CPU setting on the synthetic data: ResNet-18, 64×32 inputs, a narrow generator, one-scale discriminator"
-        d = dict(dataset='synthetic', backbone='resnet18', height=64, width=32, gen_dim=4, n_res=1, mlp_dim=16, aspp_dilations=(1, 2, 3),
+        d = dict(dataset='synthetic', backbone='resnet18', pretrained=None, height=64, width=32, gen_dim=4, n_res=1, mlp_dim=16, aspp_dilations=(1, 2, 3),
                  dis_dim=8, dis_n_layer=1, dis_n_res=1, dis_scales=1, batch_size=8, stage2_epochs=1, stage3_epochs=1, iters=2,
                  warmup_epochs=1, warmup_iters=2, warmup_batch_size=16, warmup_num_instances=4, warmup_eps=0.6, k1=6, k2=3,
                  rho=0.05, sample_every=2, display_size=4, test_batch_size=64, num_workers=0, amp='off')
@@ -793,7 +793,7 @@ class GCLStages(Callback):
             t.log.info(f"GCL stage 1: loaded {len(self.init_report['loaded'])} tensors of E_id from {c.init}")
             return
         from reid_nb.methods.cluster_contrast import DATASET_PRESETS as CC_PRESETS
-        cc = ClusterContrastConfig(dataset=c.dataset if c.dataset in CC_PRESETS else 'market1501', backbone=c.backbone, pooling='avg',
+        cc = ClusterContrastConfig(dataset=c.dataset if c.dataset in CC_PRESETS else 'market1501', backbone=c.backbone, pretrained=c.pretrained, pooling='avg',
                                    last_stride=c.last_stride, height=c.height, width=c.width, epochs=c.warmup_epochs, iters=c.warmup_iters,
                                    batch_size=c.warmup_batch_size, num_instances=c.warmup_num_instances, eps=c.warmup_eps,
                                    cam_norm=c.warmup_cam_norm, k1=c.k1, k2=c.k2, pad=max(1, round(10 * c.width / 128)),

@@ -175,7 +175,7 @@ class PaulPretrainConfig:
     "PAUL's supervised pre-training (train/supervised_train.py), with the authors' defaults"
     all_splits:bool=True # Train on train+query+gallery with the test ids as extra classes (PAUL's MSMT17Extra); False: the train split only
     backbone:str='resnet50' # A key of `reid_nb.models.backbones.BACKBONES`
-    imagenet:str|None=None # ImageNet weights for the backbone (name or path, see `load_pretrained`; PAUL: torchvision's ResNet-50); None: random init
+    imagenet:str|None='IMAGENET1K_V1' # ImageNet weights for the backbone (name or path, see `load_pretrained`; PAUL: torchvision's ResNet-50); None: random init
     last_stride:int=1 # Stride of layer4
     height:int=384 # Input height
     width:int=128 # Input width
@@ -221,7 +221,7 @@ class PaulPretrainConfig:
     @classmethod
     def tiny(cls, **kwargs) -> PaulPretrainConfig: # A config small enough for a CPU test run
         "A seconds-long CPU setting: ResNet-18 at 64×48, 2 epochs of 2 batches of 4 pairs"
-        d = dict(backbone='resnet18', height=64, width=48, batch_size=4, epochs=2, iters=2, milestones_generator=(1,), lr_generator=(0., 1e-5),
+        d = dict(backbone='resnet18', imagenet=None, height=64, width=48, batch_size=4, epochs=2, iters=2, milestones_generator=(1,), lr_generator=(0., 1e-5),
                  milestones_new=(10,), lr_new=(0.1, 0.01), milestones_backbone=(10,), lr_backbone=(0.01, 0.001), eval_every=1,
                  test_batch_size=64, num_workers=0, amp='off')
         return cls(**{**d, **kwargs})

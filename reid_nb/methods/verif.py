@@ -30,7 +30,7 @@ from ..train import Trainer, build_optimizer, build_scheduler, param_groups
 class VerifConfig:
     "The ID + verification embedding's settings, with the defaults of the authors' PyTorch release"
     backbone:str='resnet50' # A key of `reid_nb.models.backbones.BACKBONES`
-    pretrained:str|None=None # ImageNet weights (name or path, see `load_pretrained`); the release fine-tunes from ImageNet. None: random init
+    pretrained:str|None='IMAGENET1K_V1' # ImageNet weights (name or path, see `load_pretrained`), as the release fine-tunes; None: random init
     last_stride:int=2 # Stride of layer4: 2 as shipped (1 doubles the feature map)
     dim:int=512 # Size of the Linear → BN bottleneck, the descriptor
     dropout:float=0.5 # Dropout before the identity classifier
@@ -81,7 +81,7 @@ class VerifConfig:
     @classmethod
     def tiny(cls, **kwargs) -> VerifConfig: # A config small enough for a CPU test run
         "A seconds-long CPU setting: ResNet-18 from random init, 64×32 inputs, 8 triples per batch, two short epochs"
-        d = dict(backbone='resnet18', height=64, width=32, pad=3, epochs=2, iters=4, batch_size=8, milestones=(100,), eval_every=1,
+        d = dict(backbone='resnet18', pretrained=None, height=64, width=32, pad=3, epochs=2, iters=4, batch_size=8, milestones=(100,), eval_every=1,
                  test_batch_size=64, num_workers=0, amp='off')
         return cls(**{**d, **kwargs})
 
