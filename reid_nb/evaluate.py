@@ -11,7 +11,7 @@ from torch import nn
 from tqdm import tqdm
 from fastcore.basics import store_attr
 from .core import default_device, autocast, all_gather_cat, is_main_process
-from .metrics import compute_distance, evaluate_rank, evaluate_features, RankResult
+from .metrics import evaluate_rank, evaluate_features
 from .data.samplers import build_loaders
 from .data.transforms import build_test_transform
 

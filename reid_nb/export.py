@@ -6,7 +6,6 @@
 from __future__ import annotations
 import copy, os
 from pathlib import Path
-import numpy as np
 import torch
 from torch import nn
 
@@ -16,7 +15,7 @@ __all__ = ['export_model']
 # %% ../nbs/15_export.ipynb #1f86e36b
 def _onnx_modules():
     try:
-        import onnx, onnxruntime, onnxscript
+        import onnx, onnxruntime, onnxscript  # noqa: F401 (onnxscript: torch.onnx.export needs it installed)
         return onnx, onnxruntime
     except ImportError as e:
         raise ImportError(f"export_model(format='onnx') needs the onnx, onnxscript and onnxruntime packages "

@@ -8,7 +8,6 @@ from typing import Sequence, Hashable
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-import torch.distributed as dist
 from .core import all_gather_cat
 
 # %% auto #0

@@ -4,14 +4,13 @@
 
 # %% ../nbs/09_metrics.ipynb #b0982238
 from __future__ import annotations
-import math, warnings
 from dataclasses import dataclass
 import numpy as np
 import torch
-from .core import default_device, check_finite, sq_norms
+from .core import check_finite, sq_norms
 
 # %% auto #0
-__all__ = ['compute_distance', 'RankResult', 'evaluate_rank', 'evaluate_features']
+__all__ = ['compute_distance', 'RankResult', 'rank_metrics_reference', 'evaluate_rank', 'evaluate_features']
 
 # %% ../nbs/09_metrics.ipynb #99c01688
 _METRICS = ('euclidean', 'sqeuclidean', 'cosine')
@@ -87,6 +86,37 @@ class RankResult:
         return {**{f'R{k}': round(100*self.rank(k), 2) for k in (1, 5, 10)}, 'mAP': round(100*self.mAP, 2), 'mINP': round(100*self.mINP, 2)}
     def __repr__(self):
         return 'RankResult(' + ', '.join(f'{k} {v:.2f}' for k, v in self.summary().items()) + f', valid {self.num_valid}/{self.num_query})'
+
+# %% ../nbs/09_metrics.ipynb #d1f8912c
+def rank_metrics_reference(
+    distmat, # (Q, G) distances (smaller = more similar)
+    q_pids, g_pids, # Identity of each query / gallery image
+    q_camids, g_camids, # Camera of each query / gallery image
+    max_rank:int=50, # Length of the CMC curve (capped at the gallery size)
+    ap:str='step', # 'step' or 'trapezoid', as in the table above
+) -> RankResult:
+    "The protocol as a loop over queries, one full sort each: the definition that `evaluate_rank` is tested against"
+    if ap not in ('step', 'trapezoid'): raise ValueError(f"ap={ap!r}: expected 'step' or 'trapezoid'")
+    d = np.asarray(distmat, dtype=np.float64)
+    q_pids, g_pids, q_camids, g_camids = map(np.asarray, (q_pids, g_pids, q_camids, g_camids))
+    max_rank = min(max_rank, d.shape[1])
+    cmc, ap_sum, inp_sum, n_valid = np.zeros(max_rank), 0., 0., 0
+    for i in range(len(d)):
+        order = np.argsort(d[i], kind='stable')                        # ties: the lower gallery index first
+        same = g_pids[order] == q_pids[i]
+        junk = same & (g_camids[order] == q_camids[i])                  # same identity, same camera: too easy to count
+        if ap == 'trapezoid': junk |= g_pids[order] == -1               # the devkit also drops the junk images (pid -1)
+        pos = np.flatnonzero(same[~junk])                               # 0-based ranks of the true matches in the kept list
+        if len(pos) == 0: continue
+        n_valid += 1
+        found = np.arange(1, len(pos) + 1)                               # true matches up to and including each
+        prec = found / (pos + 1)                                         # precision at each true match
+        if ap == 'trapezoid': prec = (np.where(pos > 0, (found - 1) / np.maximum(pos, 1), 1.) + prec) / 2   # with the one just before
+        cmc[min(pos[0], max_rank):] += 1
+        ap_sum += prec.mean(); inp_sum += len(pos) / (pos[-1] + 1)
+    if n_valid == 0: raise ValueError("rank_metrics_reference: no query has a true match in the gallery")
+    n = n_valid if ap == 'step' else len(d)                              # step: valid queries; trapezoid: all of them
+    return RankResult(cmc=cmc / n, mAP=ap_sum / n, mINP=inp_sum / n, num_valid=n_valid, num_query=len(d))
 
 # %% ../nbs/09_metrics.ipynb #b6944c35
 _BIG = torch.iinfo(torch.int64).max

@@ -14,7 +14,39 @@ from contextlib import contextmanager
 from threadpoolctl import threadpool_limits
 
 # %% auto #0
-__all__ = ['knn_sqeuclidean', 'k_reciprocal_mask', 'k_reciprocal_rerank_dense', 'k_reciprocal_rerank', 'jaccard_distance']
+__all__ = ['k_reciprocal_rerank_dense', 'knn_sqeuclidean', 'k_reciprocal_mask', 'k_reciprocal_rerank', 'jaccard_distance']
+
+# %% ../nbs/10_rerank.ipynb #af7e4812
+def k_reciprocal_rerank_dense(
+    q_g:np.ndarray, # (Q, G) query-gallery distances (squared Euclidean, as torchreid's engine passes)
+    q_q:np.ndarray, # (Q, Q) query-query distances
+    g_g:np.ndarray, # (G, G) gallery-gallery distances
+    k1:int=20, # size of the k-reciprocal neighbourhoods
+    k2:int=6, # neighbours averaged in the local query expansion (1: none)
+    lambda_value:float=0.3, # weight of the original distance in the final mix
+) -> np.ndarray: # (Q, G) re-ranked distances
+    "k-reciprocal re-ranking on dense distance matrices: the reference algorithm, O((Q+G)²) memory"
+    Q = len(q_g)
+    D = np.block([[q_q, q_g], [q_g.T, g_g]]).astype(np.float32) ** 2
+    od = (D / D.max(0)).T                     # row i divided by the largest entry of column i
+    n = len(D)
+    rank = np.argsort(od, axis=1, kind='stable')
+    top = lambda i, m: rank[i, :m]
+    recip = lambda i, m: [int(j) for j in top(i, m) if i in top(j, m)]
+    V = np.zeros((n, n), np.float32)
+    for i in range(n):
+        Ri = recip(i, k1 + 1); E = set(Ri)
+        for c in Ri:
+            Rc = recip(c, round(k1 / 2) + 1)
+            if len(set(Rc) & set(Ri)) > 2 / 3 * len(Rc): E |= set(Rc)
+        E = sorted(E); w = np.exp(-od[i, E]); V[i, E] = w / w.sum()
+    if k2 != 1: V = np.stack([V[top(i, k2)].mean(0) for i in range(n)])
+    jac = np.empty((Q, n - Q), np.float32)
+    for i in range(Q):                        # the overlap with every gallery item, over i's support
+        nz = np.flatnonzero(V[i])
+        S = np.minimum(V[i, nz], V[Q:, nz]).sum(1)
+        jac[i] = 1 - S / (2 - S)
+    return jac * (1 - lambda_value) + od[:Q, Q:] * lambda_value
 
 # %% ../nbs/10_rerank.ipynb #825e8067
 def _feats(x, name:str, device=None) -> np.ndarray|torch.Tensor:
@@ -293,38 +325,6 @@ def _minsum_map(A, Bt, ncols, fn, budget=1 << 19, workers=None) -> list:
         P = sp.csr_matrix((np.ones(e1 - e0), np.arange(e1 - e0), ip[r0:r1 + 1] - e0), shape=(r1 - r0, e1 - e0))
         return fn(r0, r1, P @ M)
     return _pmap(one, chunks, workers)
-
-# %% ../nbs/10_rerank.ipynb #af7e4812
-def k_reciprocal_rerank_dense(
-    q_g:np.ndarray, # (Q, G) query-gallery distances (squared Euclidean, as torchreid's engine passes)
-    q_q:np.ndarray, # (Q, Q) query-query distances
-    g_g:np.ndarray, # (G, G) gallery-gallery distances
-    k1:int=20, # size of the k-reciprocal neighbourhoods
-    k2:int=6, # neighbours averaged in the local query expansion (1: none)
-    lambda_value:float=0.3, # weight of the original distance in the final mix
-) -> np.ndarray: # (Q, G) re-ranked distances
-    "k-reciprocal re-ranking on dense distance matrices: the reference algorithm, O((Q+G)²) memory"
-    Q = len(q_g)
-    D = np.block([[q_q, q_g], [q_g.T, g_g]]).astype(np.float32) ** 2
-    od = (D / D.max(0)).T                     # row i divided by the largest entry of column i
-    n = len(D)
-    rank = np.argsort(od, axis=1, kind='stable')
-    top = lambda i, m: rank[i, :m]
-    recip = lambda i, m: [int(j) for j in top(i, m) if i in top(j, m)]
-    V = np.zeros((n, n), np.float32)
-    for i in range(n):
-        Ri = recip(i, k1 + 1); E = set(Ri)
-        for c in Ri:
-            Rc = recip(c, round(k1 / 2) + 1)
-            if len(set(Rc) & set(Ri)) > 2 / 3 * len(Rc): E |= set(Rc)
-        E = sorted(E); w = np.exp(-od[i, E]); V[i, E] = w / w.sum()
-    if k2 != 1: V = np.stack([V[top(i, k2)].mean(0) for i in range(n)])
-    jac = np.empty((Q, n - Q), np.float32)
-    for i in range(Q):                        # the overlap with every gallery item, over i's support
-        nz = np.flatnonzero(V[i])
-        S = np.minimum(V[i, nz], V[Q:, nz]).sum(1)
-        jac[i] = 1 - S / (2 - S)
-    return jac * (1 - lambda_value) + od[:Q, Q:] * lambda_value
 
 # %% ../nbs/10_rerank.ipynb #9f5b7d9e
 def k_reciprocal_rerank(

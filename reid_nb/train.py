@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_train.ipynb #e255a6f7
 from __future__ import annotations
-import os, sys, csv, json, math, time, random, shutil, pickle
+import os, sys, csv, json, math, time, random, pickle
 from pathlib import Path
 from typing import Callable
 import numpy as np
@@ -12,8 +12,7 @@ import torch
 from torch import nn
 from fastcore.basics import store_attr, listify
 from tqdm import tqdm
-from .core import (default_device, autocast, amp_dtype, grad_scaler, get_logger, close_log_file, get_world_size,
-                          is_main_process, seed_everything)
+from .core import default_device, autocast, amp_dtype, grad_scaler, get_logger, close_log_file, get_world_size, is_main_process
 from .data.samplers import pass_target
 
 # %% auto #0

@@ -6,7 +6,6 @@
 from __future__ import annotations
 from pathlib import Path
 import numpy as np
-import torch
 import matplotlib.pyplot as plt
 from matplotlib.patches import Rectangle
 from .data.datasets import read_image

@@ -641,7 +641,7 @@ def verify_images(
     return [p for p, _ in bad]
 
 @patch
-def verify_images(self:ReidDataset,
+def verify_images(self:ReidDataset,  # noqa: F811 (a method of ReidDataset; the function above keeps its name)
     on_error:str='raise', # 'raise' or 'warn', as in `verify_images`
     num_threads:int=4, # Threads decoding images
     progress:bool=True, # Show a tqdm progress bar

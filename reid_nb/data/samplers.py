@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch.utils.data import Sampler, DataLoader, Dataset, ConcatDataset
 from ..core import get_rank, get_world_size, seed_worker, default_device
-from .datasets import ImageDataset, ReidRecord
+from .datasets import ImageDataset
 from .transforms import build_train_transform, build_test_transform
 
 # %% auto #0

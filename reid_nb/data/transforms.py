@@ -4,7 +4,6 @@
 
 # %% ../../nbs/03_data.transforms.ipynb #19ed112a
 from __future__ import annotations
-import math
 import torch
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as F

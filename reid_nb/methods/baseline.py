@@ -4,9 +4,8 @@
 
 # %% ../../nbs/21_methods.baseline.ipynb #bad9e62a
 from __future__ import annotations
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass
 from pathlib import Path
-import numpy as np
 import torch
 from torch import nn
 
@@ -16,14 +15,14 @@ __all__ = ['BaselineConfig', 'PKEpochSampler', 'baseline_model', 'baseline_loss'
 
 # %% ../../nbs/21_methods.baseline.ipynb #8eeddc64
 from ..core import default_device, seed_everything, get_logger, is_main_process
-from ..data.datasets import ReidDataset, get_dataset, as_dataset
-from ..data.transforms import build_train_transform, build_test_transform, IMAGENET_MEAN
+from ..data.datasets import ReidDataset, as_dataset
+from ..data.transforms import build_train_transform, IMAGENET_MEAN
 from ..data.samplers import RandomIdentitySampler, build_loaders
 from ..models.backbones import BACKBONES, read_checkpoint
 from ..models.heads import build_model, ReidModel, ReidOutput
 from ..losses import cross_entropy_ls, triplet_loss
-from ..evaluate import Evaluator, trainer_eval
-from ..train import Trainer, Callback, build_optimizer, build_scheduler, lr_factor, param_groups
+from ..evaluate import trainer_eval
+from ..train import Trainer, Callback, build_optimizer, build_scheduler, param_groups
 
 # %% ../../nbs/21_methods.baseline.ipynb #001a70be
 @dataclass

@@ -5,7 +5,7 @@
 # %% ../../nbs/24_methods.camera_aware.ipynb #99f4e9f0
 from __future__ import annotations
 import warnings
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import torch
@@ -21,15 +21,15 @@ __all__ = ['SETTINGS', 'NEIGHBOUR_MODES', 'camera_bias', 'plot_camera_bias', 'Ca
 
 # %% ../../nbs/24_methods.camera_aware.ipynb #2a520a49
 from ..core import default_device, seed_everything, get_world_size
-from ..data.datasets import ReidDataset, ImageDataset, get_dataset, as_dataset
+from ..data.datasets import ReidDataset, ImageDataset, as_dataset
 from ..data.transforms import build_train_transform, build_test_transform, TRAIN_PRESETS, pixel_mixup
-from ..data.samplers import CrossDomainSampler, ShuffleSampler, make_loader, build_loaders
+from ..data.samplers import CrossDomainSampler, ShuffleSampler, make_loader
 from ..models.backbones import BACKBONES
 from ..models.heads import build_model, BNNeck
-from ..losses import camera_masks, cam_aware_losses, cam_agnostic_loss, mixup_virtual_logits, mixup_virtual_loss
+from ..losses import cam_aware_losses, cam_agnostic_loss, mixup_virtual_loss
 from ..memory import InstanceMemory
-from ..evaluate import extract_features, trainer_eval
-from ..train import Trainer, Callback, StopAfter, build_optimizer, build_scheduler, param_groups, run_config
+from ..evaluate import trainer_eval
+from ..train import Trainer, Callback, build_optimizer, build_scheduler, param_groups, run_config
 
 # %% ../../nbs/24_methods.camera_aware.ipynb #5d7bf207
 _PAIR_KINDS = ('same id, same cam', 'same id, other cam', 'other id, same cam', 'other id, other cam')

@@ -4,12 +4,11 @@
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #94dfa4a5
 from __future__ import annotations
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
-import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['DATASET_PRESETS', 'BACKBONE_ALIASES', 'ClusterContrastConfig', 'GhostBatchNorm1d', 'GhostBatchNorm2d', 'ghost_bn',
@@ -17,14 +16,14 @@ __all__ = ['DATASET_PRESETS', 'BACKBONE_ALIASES', 'ClusterContrastConfig', 'Ghos
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #8f88bfd0
 from ..core import default_device, seed_everything, get_logger
-from ..data.datasets import ReidDataset, ImageDataset, get_dataset, as_dataset
+from ..data.datasets import ReidDataset, ImageDataset, as_dataset
 from ..data.transforms import build_train_transform, build_test_transform, TRAIN_PRESETS
 from ..data.samplers import RandomMultipleGallerySampler, build_loaders, make_loader
 from ..models.backbones import BACKBONES
 from ..models.heads import build_model
 from ..memory import ClusterMemory
 from ..cluster import pseudo_labels, cluster_stats, cluster_centroids, camera_normalize
-from ..evaluate import extract_features, Evaluator, trainer_eval
+from ..evaluate import extract_features, trainer_eval
 from ..train import Trainer, Callback, build_optimizer, build_scheduler, param_groups
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #4024fdf5

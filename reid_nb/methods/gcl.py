@@ -4,9 +4,9 @@
 
 # %% ../../nbs/25_methods.gcl.ipynb #5784e618
 from __future__ import annotations
-import os, math, shutil, warnings
+import os
 from contextlib import contextmanager
-from dataclasses import dataclass, asdict, replace
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import torch
@@ -26,8 +26,8 @@ __all__ = ['DATASET_PRESETS', 'STRUCTURE_SOURCES', 'GCLConfig', 'image_root', 'r
 
 # %% ../../nbs/25_methods.gcl.ipynb #bd39879a
 from ..core import default_device, seed_everything, get_logger, get_world_size, get_rank
-from ..data.datasets import ReidDataset, read_image, get_dataset, as_dataset
-from ..data.synthetic import structure_path, STRUCTURE_DEGS
+from ..data.datasets import ReidDataset, read_image, as_dataset
+from ..data.synthetic import STRUCTURE_DEGS
 from ..data.transforms import build_test_transform, to_normalized_tensor, denormalize
 from ..data.samplers import ShuffleSampler, make_loader, build_loaders
 from ..models.heads import build_model, PartPool
@@ -825,7 +825,7 @@ class GCLStages(Callback):
         if self.evaluate and t.eval_fn is not None:
             t.module.eval()
             with torch.no_grad(): self.metrics['stage1'] = t.eval_fn(t)
-            t.log.info(f"GCL: the stage-1 encoder scores " + ' '.join(f'{k} {v:.2f}' for k, v in self.metrics['stage1'].items()))
+            t.log.info("GCL: the stage-1 encoder scores " + ' '.join(f'{k} {v:.2f}' for k, v in self.metrics['stage1'].items()))
 
     def state_dict(self) -> dict: return dict(metrics=self.metrics)
     def load_state_dict(self, state:dict): self.metrics = dict(state['metrics'])

@@ -6,7 +6,7 @@
 from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np
@@ -23,12 +23,12 @@ __all__ = ['DATASET_PRESETS', 'PaulOutput', 'PatchNet', 'patch_boxes', 'show_pat
 
 # %% ../../nbs/23_methods.paul.ipynb #c97e7e39
 from ..core import default_device, seed_everything, get_logger, is_main_process
-from ..data.datasets import ReidDataset, ReidRecord, ImageDataset, get_dataset, as_dataset
+from ..data.datasets import ReidDataset, ReidRecord, ImageDataset, as_dataset
 from ..data.transforms import build_train_transform, build_test_transform, build_paul_transform, denormalize
 from ..data.samplers import EpochSampler, ShuffleSampler, make_loader, build_loaders
 from ..models.backbones import BACKBONES
 from ..models.heads import build_model, PerPart
-from ..losses import triplet_loss, pedal_loss, ipfl_loss, cycle_ranking_negatives
+from ..losses import triplet_loss, pedal_loss, ipfl_loss
 from ..memory import KeyedMemory, momentum_update
 from ..evaluate import extract_features, trainer_eval
 from ..train import Trainer, Callback, build_scheduler, load_checkpoint, save_checkpoint

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/20_methods.verif.ipynb #c7a448ab
 from __future__ import annotations
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass
 from pathlib import Path
 import torch
 from torch import nn
@@ -16,13 +16,13 @@ __all__ = ['VerifConfig', 'verif_model', 'verif_head', 'verif_transform', 'verif
 
 # %% ../../nbs/20_methods.verif.ipynb #d59c3ed3
 from ..core import default_device, seed_everything, get_logger
-from ..data.datasets import ReidDataset, get_dataset, as_dataset
-from ..data.transforms import build_train_transform, build_test_transform, TRAIN_PRESETS
+from ..data.datasets import ReidDataset, as_dataset
+from ..data.transforms import build_train_transform, TRAIN_PRESETS
 from ..data.samplers import TripletSampler, build_loaders
 from ..models.backbones import BACKBONES
 from ..models.heads import build_model, ReidModel
-from ..losses import VerificationLoss, pair_features
-from ..evaluate import Evaluator, trainer_eval
+from ..losses import VerificationLoss
+from ..evaluate import trainer_eval
 from ..train import Trainer, build_optimizer, build_scheduler, param_groups
 
 # %% ../../nbs/20_methods.verif.ipynb #9123b6d3
