@@ -12,10 +12,11 @@ from torch import nn
 
 # %% auto #0
 __all__ = ['DATASET_PRESETS', 'BACKBONE_ALIASES', 'ClusterContrastConfig', 'GhostBatchNorm1d', 'GhostBatchNorm2d', 'ghost_bn',
-           'cc_model', 'train_features', 'ClusterContrast', 'cc_trainer', 'train_cluster_contrast', 'plot_cc_history']
+           'bn_split_for', 'cc_model', 'train_features', 'ClusterContrast', 'cc_trainer', 'train_cluster_contrast',
+           'plot_cc_history']
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #8f88bfd0
-from ..core import default_device, seed_everything, get_logger
+from ..core import default_device, seed_everything, get_logger, get_world_size
 from ..data.datasets import ReidDataset, ImageDataset, as_dataset
 from ..data.transforms import build_train_transform, build_test_transform, TRAIN_PRESETS
 from ..data.samplers import RandomMultipleGallerySampler, build_loaders, make_loader
@@ -67,7 +68,7 @@ class ClusterContrastConfig:
     temp:float=0.05 # Softmax temperature τ of the cluster memory
     momentum:float=0.1 # Weight of the old memory entry in the momentum update
     use_hard:bool=False # Hard-instance memory update instead of the mean (momentum) update
-    bn_split:int|None=None # Ghost BN: normalise in sub-batches of this size (64 matches the paper's 4 GPUs at batch 256)
+    bn_split:int|str|None='auto' # Ghost BN sub-batch: 'auto' = 64 when a device's batch is a larger multiple of 64 (the paper's 4 GPUs at batch 256, on fewer GPUs), an int, or None: plain BN
     eval_every:int=10 # Epochs between evaluations (mAP), and at the last epoch
     test_batch_size:int=256 # Batch size of feature extraction
     num_workers:int|None=None # Loader workers (None: `loader_defaults`)
@@ -102,7 +103,9 @@ class ClusterContrastConfig:
         if self.batch_size % self.num_instances:
             raise ValueError(f"ClusterContrastConfig: batch_size ({self.batch_size}) must be divisible by num_instances ({self.num_instances}): "
                              f"a batch holds whole groups of K images per pseudo-identity")
-        if self.bn_split is not None and (self.bn_split < 2 or self.batch_size % self.bn_split):
+        if isinstance(self.bn_split, str) and self.bn_split != 'auto':
+            raise ValueError(f"ClusterContrastConfig: bn_split must be 'auto', a number of images or None, got {self.bn_split!r}")
+        if isinstance(self.bn_split, int) and (self.bn_split < 2 or self.batch_size % self.bn_split):
             raise ValueError(f"ClusterContrastConfig: bn_split ({self.bn_split}) must be >= 2 and divide batch_size ({self.batch_size})")
 
     @classmethod
@@ -142,12 +145,23 @@ def ghost_bn(
     return model
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #f87a547a
+def bn_split_for(
+    cfg:ClusterContrastConfig, # The configuration
+    world_size:int=1, # Processes sharing the batch
+) -> int|None: # Images per BatchNorm sub-batch, or None: plain BatchNorm
+    "What `cfg.bn_split` means on this many processes: 'auto' is 64 when each device's batch is a larger multiple of 64"
+    if cfg.bn_split != 'auto': return cfg.bn_split
+    per_device = cfg.batch_size // max(1, world_size)
+    return 64 if per_device > 64 and per_device % 64 == 0 else None
+
 def cc_model(
     cfg:ClusterContrastConfig, # The configuration
+    world_size:int|None=None, # Processes sharing the batch (default: the running process group's size)
 ) -> nn.Module: # A `ReidModel` without classifier
-    "The Cluster Contrast network of `cfg` (ghost BN when `cfg.bn_split` is set)"
+    "The Cluster Contrast network of `cfg` (ghost BN when `bn_split_for` says so)"
+    split = bn_split_for(cfg, get_world_size() if world_size is None else world_size)
     m = build_model('cc', backbone=cfg.backbone, last_stride=cfg.last_stride, pool=cfg.pooling, pretrained=cfg.pretrained)
-    return ghost_bn(m, cfg.bn_split) if cfg.bn_split else m
+    return ghost_bn(m, split) if split else m
 
 def train_features(
     model:nn.Module, # The model (eval mode is set here and restored after)
@@ -250,7 +264,11 @@ def cc_trainer(
     "A `Trainer` set up for Cluster Contrast on `dataset`"
     seed_everything(cfg.seed)
     dev = default_device(device)
-    model = model if model is not None else cc_model(cfg)
+    if model is None:
+        model = cc_model(cfg)
+        if cfg.bn_split == 'auto' and (split := bn_split_for(cfg, get_world_size())):   # said, so a user knows why one GPU matches four
+            get_logger('reid_nb.methods').info(f"Cluster Contrast: BatchNorm over sub-batches of {split} images, as on the paper's 4 GPUs at "
+                                               f"batch 256 (bn_split='auto'; bn_split=None for plain BatchNorm)")
     cc = ClusterContrast(cfg, dataset.train)
     opt = build_optimizer(param_groups(model, cfg.lr, cfg.weight_decay), 'adam', lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = build_scheduler(opt, 'step', step_size=cfg.step_size, gamma=cfg.gamma)
