@@ -164,7 +164,7 @@ SECTIONS = [
     ('Tutorials', lambda f: f.parts[0] == 'tutorials'),
     ('Data', lambda f: f.name.startswith('0') and '_data.' in f.name),
     ('Models', lambda f: f.name[:2] in ('05', '06', '07', '08')),
-    ('Training', lambda f: f.name[:2] in ('00', '11', '14', '15', '30', '31', '32')),
+    ('Training', lambda f: f.name[:2] in ('00', '11', '14', '15', '17', '30', '31', '32')),
     ('Evaluation', lambda f: f.name[:2] in ('09', '10', '12', '13', '16') or f.name.startswith('benchmarks')),
     ('Methods', lambda f: f.name[:1] == '2' and '_methods.' in f.name),
 ]
