@@ -10,7 +10,7 @@ from typing import Callable
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['run_grid', 'summarize', 'grid_table']
+__all__ = ['run_grid', 'summarize', 'grid_table', 'plot_curves']
 
 # %% ../nbs/17_experiment.ipynb #332d4aa6
 def run_grid(
@@ -78,3 +78,23 @@ def grid_table(
         gain = f"{first['gain']:+.{digits}f} ± {f(2 * first['se'])}: {first['verdict']}" if 'gain' in first else 'control'
         lines.append(f"| {first['arm']} | {first['n']} | {cells} | {gain} |")
     return '\n'.join(lines)
+
+# %% ../nbs/17_experiment.ipynb #5ab7f011
+def plot_curves(
+    rec:dict, # `run_grid`'s result, whose runs hold a 'history' list of per-epoch dicts
+    keys:tuple=('mAP',), # One panel per key
+):
+    "Per-epoch curves of every arm: the mean over seeds, with a band of ± one standard deviation"
+    import numpy as np, matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3), squeeze=False)
+    for ax, k in zip(axes[0], keys):
+        for arm, runs in rec['arms'].items():
+            rows = [[(r['epoch'], r[k]) for r in run['history'] if k in r] for run in runs.values()]
+            eps = sorted(set.intersection(*(set(e for e, _ in rs) for rs in rows)))
+            ys = np.array([[dict(rs)[e] for e in eps] for rs in rows])
+            ax.plot(eps, ys.mean(0), marker='o', label=arm)
+            ax.fill_between(eps, ys.mean(0) - ys.std(0, ddof=1), ys.mean(0) + ys.std(0, ddof=1), alpha=.2)
+        ax.set(xlabel='epoch', title=k); ax.grid(alpha=.3)
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout(); plt.close(fig)
+    return fig

@@ -29,7 +29,55 @@ def baseline():
         return {k: v for k, v in t.history[-1].items() if k in ('mAP', 'R1', 'mINP', 'loss', 'time')}
     return arms, train
 
-METHODS = dict(baseline=baseline)
+def cluster_contrast():
+    "Cluster Contrast on the synthetic target from random weights: plain clustering, camera-normalised clustering, + hard memory update"
+    from reid_nb.methods.cluster_contrast import ClusterContrastConfig, cc_trainer
+    ds, _ = demo_datasets('full', progress=False)
+    base = ClusterContrastConfig.tiny(height=64, width=32, **DEMO_MODES['full']['cluster_contrast'])
+    base = dataclasses.replace(base, eval_every=1, num_workers=0)
+    arms = {'plain clustering': dataclasses.replace(base, cam_norm=False),
+            'camera-normalised clustering': base,
+            'camera-normalised + hard memory update': dataclasses.replace(base, use_hard=True)}
+    keys = ('epoch', 'mAP', 'R1', 'n_clusters', 'n_outliers', 'purity', 'cam_purity', 'loss')
+    def train(cfg, seed):
+        torch.set_num_threads(2)
+        t = cc_trainer(dataclasses.replace(cfg, seed=seed), ds, device='cpu', progress=False)
+        t.fit()
+        last = t.history[-1]
+        return dict({k: last[k] for k in keys if k in last}, history=[{k: r[k] for k in keys if k in r} for r in t.history])
+    return arms, train
+
+def camera_aware():
+    "Camera-aware invariance learning across two synthetic domains (other people, other cameras): source only, + intra, + inter, + mixup"
+    import copy, logging
+    from reid_nb.data.datasets import get_dataset
+    from reid_nb.data.synthetic import make_synthetic_reid
+    from reid_nb.methods.camera_aware import CameraAwareConfig, camera_aware_trainer
+    root = Path.home()/'.cache'/'reid_nb'/'experiments'/'camera_aware'
+    kw = dict(n_train_ids=40, n_test_ids=30, n_cams=4, imgs_per_cam=2, n_distractors=20, n_junk=5, height=64, width=32, structure=False, progress=False)
+    make_synthetic_reid(root/'src', seed=1, **kw); make_synthetic_reid(root/'tgt', seed=2, **kw)   # reused when already there
+    src, tgt = get_dataset('synthetic', root/'src'), get_dataset('synthetic', root/'tgt')
+    small = dict(backbone='resnet18', pretrained=None, height=32, width=16, pad=1, batch_size=32, test_batch_size=128, num_workers=0, amp='off')
+    base = CameraAwareConfig(setting='cross_domain', epochs=6, lr_step=5, intra_start=1, inter_start=3, mix_start=1, eval_every=6, **small)
+    arms = {'source only': dataclasses.replace(base, neighbor_mode='none', mixup=False), '+ intra': dataclasses.replace(base, inter_weight=0., mixup=False),
+            '+ inter': dataclasses.replace(base, mixup=False), '+ mixup (full)': base}
+    log, pretrained = logging.getLogger('experiment'), {}
+    def source_model(seed):
+        "The source-trained start of every arm with this seed (trained once per seed)"
+        if seed not in pretrained:
+            cfg = CameraAwareConfig(setting='single_domain', epochs=15, lr_step=15, eval_every=15, seed=seed, **small)
+            pre = camera_aware_trainer(cfg, src, device='cpu', progress=False, logger=log); pre.fit()
+            pretrained[seed] = pre.module
+        return copy.deepcopy(pretrained[seed])
+    def train(cfg, seed):
+        torch.set_num_threads(2)
+        t = camera_aware_trainer(dataclasses.replace(cfg, seed=seed), tgt, source=src, device='cpu', progress=False, logger=log,
+                                 model=source_model(seed))
+        t.fit()
+        return {k: v for k, v in t.history[-1].items() if k in ('mAP', 'R1', 'mINP', 'loss')}
+    return arms, train
+
+METHODS = dict(baseline=baseline, cluster_contrast=cluster_contrast, camera_aware=camera_aware)
 
 if __name__ == '__main__':
     if len(sys.argv) != 2 or sys.argv[1] not in METHODS: sys.exit(__doc__ + f'\nmethods: {", ".join(METHODS)}')
