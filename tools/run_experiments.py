@@ -77,7 +77,34 @@ def camera_aware():
         return {k: v for k, v in t.history[-1].items() if k in ('mAP', 'R1', 'mINP', 'loss')}
     return arms, train
 
-METHODS = dict(baseline=baseline, cluster_contrast=cluster_contrast, camera_aware=camera_aware)
+def paul():
+    "PAUL from a labelled synthetic source A to an unlabelled target B: the full method, a BN-statistics-only control, each loss alone"
+    from reid_nb.data.datasets import get_dataset
+    from reid_nb.methods.paul import PaulPretrainConfig, PaulConfig, paul_pretrain_trainer, paul_trainer
+    root = Path.home()/'.cache'/'reid_nb'/'experiments'/'paul'
+    synth = dict(n_train_ids=50, n_test_ids=30, n_cams=4, imgs_per_cam=2, n_distractors=20, n_junk=5, structure=False, progress=False)
+    src, tgt = get_dataset('synthetic', root/'A', seed=1, **synth), get_dataset('synthetic', root/'B', seed=2, **synth)
+    base = PaulConfig(dataset='synthetic', pretrained='(per seed)', backbone='resnet18', height=64, width=48, batch_size=32, epochs=3,
+                      eval_every=3, test_batch_size=128, num_workers=0, amp='off')
+    arms = {'BN statistics only (lr 1e-12)': dataclasses.replace(base, lr=1e-12), 'PAUL (PEDAL + IPFL)': base,
+            'PEDAL only': dataclasses.replace(base, ipfl_weight=0.), 'IPFL only': dataclasses.replace(base, pedal_weight=0.)}
+    def stage1(seed):
+        "The supervised pre-training on A for this seed (trained once, kept in the cache)"
+        out = root/f'pre-seed{seed}'
+        if not (out/'pretrained.pth').is_file():
+            pcfg = PaulPretrainConfig(backbone='resnet18', imagenet=None, height=64, width=48, batch_size=16, epochs=3, milestones_generator=(1, 2),
+                                      lr_generator=(0., 1e-5, 0.), milestones_new=(2,), milestones_backbone=(2,), test_batch_size=128,
+                                      num_workers=0, amp='off', seed=seed)
+            paul_pretrain_trainer(pcfg, src, run_dir=out, device='cpu', progress=False).fit()
+        return str(out)
+    def train(cfg, seed):
+        torch.set_num_threads(2)
+        t = paul_trainer(dataclasses.replace(cfg, seed=seed, pretrained=stage1(seed)), tgt, device='cpu', progress=False)
+        t.fit()
+        return {k: v for k, v in t.history[-1].items() if k in ('mAP', 'R1', 'mINP', 'loss', 'pedal', 'ipfl')}
+    return arms, train
+
+METHODS = dict(baseline=baseline, cluster_contrast=cluster_contrast, camera_aware=camera_aware, paul=paul)
 
 if __name__ == '__main__':
     if len(sys.argv) != 2 or sys.argv[1] not in METHODS: sys.exit(__doc__ + f'\nmethods: {", ".join(METHODS)}')
