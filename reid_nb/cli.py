@@ -522,6 +522,10 @@ def reid_train(
     if a.resume and not (a.run_dir and (Path(a.run_dir)/'last.pth').is_file()):
         p.error(f"--resume: nothing to resume: {'give the run folder with --run-dir' if not a.run_dir else f'{a.run_dir} holds no last.pth'}")
     if a.save_every is not None and a.save_every < 1: p.error(f'--save-every must be >= 1, got {a.save_every}')
+    if not (a.tiny or a.dry_run) and getattr(cfg, 'pretrained', 0) is None and getattr(a, 'cfg_pretrained', None) is None:
+        p.error(f"--pretrained: {a.method}'s paper setting starts from pre-trained weights"
+                + (" (its stage 1: the folder of a `reid_train paul_pretrain` run)" if a.method == 'paul' else '')
+                + "; give --pretrained PATH, or --pretrained none to start without them on purpose")
     for k, src in ([] if a.dry_run else missing_weights(cfg)):    # the paper starts from ImageNet: never a silent random init
         p.error(f"--{k} {getattr(cfg, k)}: the ImageNet weights of {cfg.backbone} are not on this machine, and reid_nb never downloads. "
                 f"Copy {src.url} to {src.path} (torchvision's cache; $TORCH_HOME moves it), or give a local file with --{k} PATH, "
