@@ -211,10 +211,9 @@ def open_dataset(
         if '=' not in item: raise ValueError(f"--dataset-option: expected key=value, got {item!r}")
         k, v = (s.strip() for s in item.split('=', 1))
         kw[k] = v
-    reader = D._DATASETS.get(name.lower()) if name.lower() in D.list_datasets() else None   # list_datasets reads entry points
-    if kw and reader is not None:
-        try: hints = typing.get_type_hints(reader)
-        except Exception: hints = {}
+    if kw:                                 # typed as the reader's annotations say ('0.3' -> 0.3); unannotated options stay strings
+        try: hints = typing.get_type_hints(D.dataset_reader(name))
+        except (TypeError, NameError): hints = {}
         kw = {k: (_convert(v, hints[k]) if k in hints else v) for k, v in kw.items()}
     return D.get_dataset(name, root, **kw)
 

@@ -19,8 +19,8 @@ from ..core import get_logger
 __all__ = ['PUBLISHED_STATS', 'PERSONX_CAMS', 'UNKNOWN_CAMERAS', 'ReidRecord', 'ReidImageError', 'read_image', 'ImageDataset',
            'relabel_pids', 'ReidDataset', 'DatasetNotFoundError', 'DatasetFormatError', 'find_root', 'market_style',
            'market1501', 'dukemtmcreid', 'personx', 'veri', 'msmt17', 'prepare_cuhk03', 'cuhk03', 'layumi_folder',
-           'identity_folders', 'synthetic_reid', 'register_dataset', 'import_datasets', 'list_datasets', 'get_dataset',
-           'as_dataset', 'verify_images']
+           'identity_folders', 'synthetic_reid', 'register_dataset', 'import_datasets', 'list_datasets',
+           'dataset_reader', 'get_dataset', 'as_dataset', 'verify_images']
 
 # %% ../../nbs/02_data.datasets.ipynb #b8e58fa2
 class ReidRecord(NamedTuple):
@@ -583,6 +583,16 @@ def list_datasets() -> list[str]: # Registered names
     _entry_point_datasets()
     return sorted(_DATASETS)
 
+def dataset_reader(
+    name:str, # A registered name (case-insensitive), built in or from an entry point
+) -> Callable: # The reader, `reader(root, **options) -> ReidDataset`
+    "The reader registered as `name`, or a `KeyError` listing the registered names"
+    f = _DATASETS.get(name.lower())
+    if f is None: _entry_point_datasets(); f = _DATASETS.get(name.lower())
+    if f is None: raise KeyError(f"get_dataset: unknown dataset {name!r}; registered: {', '.join(list_datasets())} (a reader of your own: "
+                                f"`register_dataset`, and `--dataset-module` for the console scripts)")
+    return f
+
 def get_dataset(
     name:str, # A registered name (see `list_datasets`)
     root:str|Path, # The data folder (see each reader for the roots it accepts)
@@ -590,10 +600,7 @@ def get_dataset(
     **kwargs, # The reader's own options, e.g. `version='v2'` for msmt17, `labeled=False` for cuhk03
 ) -> ReidDataset:
     "Read the dataset registered as `name` from `root`"
-    f = _DATASETS.get(name.lower())
-    if f is None: _entry_point_datasets(); f = _DATASETS.get(name.lower())
-    if f is None: raise KeyError(f"get_dataset: unknown dataset {name!r}; registered: {', '.join(list_datasets())} (a reader of your own: "
-                                f"`register_dataset`, and `--dataset-module` for the console scripts)")
+    f = dataset_reader(name)
     params = inspect.signature(f).parameters
     if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
         opts = [k for k in list(params)[1:]]
