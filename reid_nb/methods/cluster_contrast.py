@@ -6,19 +6,20 @@
 from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 import numpy as np
 import torch
 from torch import nn
 
 # %% auto #0
-__all__ = ['DATASET_PRESETS', 'BACKBONE_ALIASES', 'ClusterContrastConfig', 'GhostBatchNorm1d', 'GhostBatchNorm2d', 'ghost_bn',
-           'bn_split_for', 'cc_model', 'train_features', 'ClusterContrast', 'cc_trainer', 'train_cluster_contrast',
-           'plot_cc_history']
+__all__ = ['DATASET_PRESETS', 'EPS_V1', 'EPS_V1_IBN', 'BACKBONE_ALIASES', 'TRAIN_AUGMENT', 'CC_OFFICIAL', 'CLUSTER_CONTRAST',
+           'ClusterContrastConfig', 'GhostBatchNorm1d', 'GhostBatchNorm2d', 'ghost_bn', 'bn_split_for', 'cc_model',
+           'train_features', 'ClusterContrast', 'cc_trainer', 'plot_cc_history']
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #8f88bfd0
-from ..core import default_device, seed_everything, get_logger, get_world_size
+from ..core import seed_everything, get_logger, get_world_size
 from ..data.datasets import ReidDataset, ImageDataset, as_dataset
-from ..data.transforms import build_train_transform, build_test_transform, TRAIN_PRESETS
+from ..data.transforms import build_train_transform, build_test_transform, IMAGENET_MEAN
 from ..data.samplers import RandomMultipleGallerySampler, build_loaders, make_loader
 from ..models.backbones import BACKBONES
 from ..models.heads import build_model
@@ -26,21 +27,25 @@ from ..memory import ClusterMemory
 from ..cluster import pseudo_labels, cluster_stats, cluster_centroids, camera_normalize
 from ..evaluate import extract_features, trainer_eval
 from ..train import Trainer, Callback, build_optimizer, build_scheduler, param_groups
+from .protocol import RunConfig, Method, register_method
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #4024fdf5
-DATASET_PRESETS = {  # eps: current README (0.6 everywhere); eps_v1: first release's run_code.sh; iters per epoch; input size
-    'market1501':   dict(eps=0.6, eps_v1=0.4, iters=200, size=(256, 128)),
-    'dukemtmcreid': dict(eps=0.6, eps_v1=0.7, eps_v1_ibn=0.6, iters=200, size=(256, 128)),
-    'msmt17':       dict(eps=0.6, eps_v1=0.7, iters=400, size=(256, 128)),
-    'personx':      dict(eps=0.6, eps_v1=0.7, iters=200, size=(256, 128)),
-    'veri':         dict(eps=0.6, eps_v1=0.7, iters=400, size=(224, 224)),
-    'synthetic':    dict(eps=0.6, eps_v1=0.6, iters=200, size=(128, 64)),
+DATASET_PRESETS = {  # eps: the current README (0.6 everywhere); iters per epoch; input size
+    'market1501':   dict(eps=0.6, iters=200, height=256, width=128),
+    'dukemtmcreid': dict(eps=0.6, iters=200, height=256, width=128),
+    'msmt17':       dict(eps=0.6, iters=400, height=256, width=128),
+    'personx':      dict(eps=0.6, iters=200, height=256, width=128),
+    'veri':         dict(eps=0.6, iters=400, height=224, width=224),
+    'synthetic':    dict(eps=0.6, iters=200, height=128, width=64),
 }
+EPS_V1 = dict(market1501=0.4, dukemtmcreid=0.7, msmt17=0.7, personx=0.7, veri=0.7, synthetic=0.6)  # the first release's run_code.sh
+EPS_V1_IBN = dict(dukemtmcreid=0.6)  # ... with an IBN backbone
 BACKBONE_ALIASES = {'resnet_ibn50a': 'resnet50_ibn_a', 'resnet_ibn50_a': 'resnet50_ibn_a'}  # the authors' -a names
+TRAIN_AUGMENT = dict(flip_p=0.5, pad=10, erase_p=0.5, erase_scale=(0.02, 0.4), erase_value=IMAGENET_MEAN)  # the code's train transform
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #42e84bd1
 @dataclass
-class ClusterContrastConfig:
+class ClusterContrastConfig(RunConfig):
     "Cluster Contrast's settings, with the authors' defaults; `eps`, `iters`, `height`, `width` come from the dataset preset when None"
     dataset:str='market1501' # Dataset preset (a key of `DATASET_PRESETS`): picks eps, iters and the input size
     eps_version:str='current' # 'current' (0.6 everywhere, momentum release) or 'v1' (the first release's per-dataset eps)
@@ -61,7 +66,6 @@ class ClusterContrastConfig:
     weight_decay:float=5e-4 # Adam weight decay
     step_size:int=20 # StepLR period in epochs
     gamma:float=0.1 # StepLR factor
-    epochs:int=50 # Training epochs (one clustering each)
     iters:int|None=None # Iterations per epoch (None: from the preset)
     batch_size:int=256 # Images per batch (per process)
     num_instances:int=16 # Images per pseudo-identity in a batch (K)
@@ -69,51 +73,29 @@ class ClusterContrastConfig:
     momentum:float=0.1 # Weight of the old memory entry in the momentum update
     use_hard:bool=False # Hard-instance memory update instead of the mean (momentum) update
     bn_split:int|str|None='auto' # Ghost BN sub-batch: 'auto' = 64 when a device's batch is a larger multiple of 64 (the paper's 4 GPUs at batch 256, on fewer GPUs), an int, or None: plain BN
-    eval_every:int=10 # Epochs between evaluations (mAP), and at the last epoch
-    test_batch_size:int=256 # Batch size of feature extraction
-    num_workers:int|None=None # Loader workers (None: `loader_defaults`)
-    amp:str|bool='auto' # Mixed precision, see `reid_nb.core.amp_dtype`
-    seed:int=1 # Seed of the run
 
-    def __post_init__(self):
-        if self.dataset not in DATASET_PRESETS:
-            raise ValueError(f"ClusterContrastConfig: unknown dataset preset {self.dataset!r}; choose from {sorted(DATASET_PRESETS)}")
-        if self.eps_version not in ('current', 'v1'):
-            raise ValueError(f"ClusterContrastConfig: eps_version must be 'current' or 'v1', got {self.eps_version!r}")
+    rules:ClassVar[dict] = dict(eps_version=('current', 'v1'), backbone=BACKBONES, pooling=('gem', 'avg'), last_stride=(1, 2),
+                                lr='>0', temp='>0', eps='>0', gamma='>0', weight_decay='>=0', pad='>=0', rho='(0,1)', momentum='[0,1]',
+                                min_samples='>=1', k1='>=1', k2='>=1', height='>=1', width='>=1', step_size='>=1', iters='>=1',
+                                batch_size='>=1', num_instances='>=1')
+    relations:ClassVar[tuple] = (
+        ('k2 <= k1', 'the query expansion averages within the k1 neighbourhood'),
+        ('batch_size % num_instances == 0', 'a batch holds whole groups of K images per pseudo-identity'),
+        ("bn_split in ('auto', None) or (bn_split >= 2 and batch_size % bn_split == 0)",
+         "bn_split is 'auto', None, or a number of images >= 2 that divides the batch"))
+    presets:ClassVar[dict] = DATASET_PRESETS
+    preset_field:ClassVar[str] = 'dataset'
+    tiny_settings:ClassVar[dict] = dict(  # seconds on the CPU: ResNet-18 from random init, 64×32 inputs, few epochs and iterations
+        dataset='synthetic', backbone='resnet18', pretrained=None, pooling='avg', height=64, width=32, pad=3, epochs=3, iters=4,
+        batch_size=8, num_instances=4, k1=6, k2=3, eps=0.6, step_size=20, eval_every=1)
+
+    def resolve(self):
+        "The authors' backbone names, v1's per-dataset eps, then the preset"
         self.backbone = BACKBONE_ALIASES.get(self.backbone, self.backbone)
-        if self.backbone not in BACKBONES:
-            raise ValueError(f"ClusterContrastConfig: unknown backbone {self.backbone!r}; registered: {sorted(BACKBONES)} (or 'resnet_ibn50a')")
-        if self.pooling not in ('gem', 'avg'): raise ValueError(f"ClusterContrastConfig: pooling must be 'gem' or 'avg', got {self.pooling!r}")
-        p = DATASET_PRESETS[self.dataset]
-        if self.eps is None:
-            ibn = 'ibn' in self.backbone and 'eps_v1_ibn' in p
-            self.eps = p['eps'] if self.eps_version == 'current' else p['eps_v1_ibn' if ibn else 'eps_v1']
-        if self.iters is None: self.iters = p['iters']
-        if self.height is None: self.height = p['size'][0]
-        if self.width is None: self.width = p['size'][1]
-        for k in ('lr', 'temp', 'eps'):
-            if not getattr(self, k) > 0: raise ValueError(f"ClusterContrastConfig: {k} must be > 0, got {getattr(self, k)}")
-        for k in ('weight_decay', 'pad'):
-            if getattr(self, k) < 0: raise ValueError(f"ClusterContrastConfig: {k} must be >= 0, got {getattr(self, k)}")
-        for k in ('epochs', 'iters', 'batch_size', 'num_instances', 'min_samples', 'k1', 'k2', 'step_size', 'eval_every', 'height', 'width'):
-            if int(getattr(self, k)) < 1: raise ValueError(f"ClusterContrastConfig: {k} must be >= 1, got {getattr(self, k)}")
-        if not 0 <= self.momentum <= 1: raise ValueError(f"ClusterContrastConfig: momentum must be in [0, 1], got {self.momentum}")
-        if self.k2 > self.k1: raise ValueError(f"ClusterContrastConfig: k2 ({self.k2}) must be at most k1 ({self.k1})")
-        if self.rho is not None and not 0 < self.rho < 1: raise ValueError(f"ClusterContrastConfig: rho must be in (0, 1), got {self.rho}")
-        if self.batch_size % self.num_instances:
-            raise ValueError(f"ClusterContrastConfig: batch_size ({self.batch_size}) must be divisible by num_instances ({self.num_instances}): "
-                             f"a batch holds whole groups of K images per pseudo-identity")
-        if isinstance(self.bn_split, str) and self.bn_split != 'auto':
-            raise ValueError(f"ClusterContrastConfig: bn_split must be 'auto', a number of images or None, got {self.bn_split!r}")
-        if isinstance(self.bn_split, int) and (self.bn_split < 2 or self.batch_size % self.bn_split):
-            raise ValueError(f"ClusterContrastConfig: bn_split ({self.bn_split}) must be >= 2 and divide batch_size ({self.batch_size})")
-
-    @classmethod
-    def tiny(cls, **kwargs) -> ClusterContrastConfig: # A config small enough for a CPU test run
-        "A seconds-long CPU setting on the tiny synthetic dataset: ResNet-18, 64×32 inputs, few epochs and iterations"
-        d = dict(dataset='synthetic', backbone='resnet18', pretrained=None, pooling='avg', height=64, width=32, pad=3, epochs=3, iters=4, batch_size=8,
-                 num_instances=4, k1=6, k2=3, eps=0.6, step_size=20, eval_every=1, test_batch_size=64, num_workers=0, amp='off')
-        return cls(**{**d, **kwargs})
+        if self.eps is None and self.eps_version == 'v1':
+            ibn = 'ibn' in str(self.backbone) and self.dataset in EPS_V1_IBN
+            self.eps = (EPS_V1_IBN if ibn else EPS_V1).get(self.dataset)
+        super().resolve()
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #8c7c5249
 class _Ghost:
@@ -184,7 +166,7 @@ class ClusterContrast(Callback):
     ):
         self.cfg, self.records = cfg, list(train_records)
         size = (cfg.height, cfg.width)
-        self.train_transform = train_transform or build_train_transform(size, **{**TRAIN_PRESETS['cluster_contrast'], 'pad': cfg.pad})
+        self.train_transform = train_transform or build_train_transform(size, **{**TRAIN_AUGMENT, 'pad': cfg.pad})
         self.extract_loader = extract_loader if extract_loader is not None else build_loaders(
             test=self.records, test_transform=build_test_transform(size), batch_size=cfg.test_batch_size, num_workers=cfg.num_workers)[1]
         self.labels, self.memory, self.stats = None, None, []
@@ -263,7 +245,7 @@ def cc_trainer(
 ) -> Trainer: # Ready to `fit`; the method callback is `trainer.cc`
     "A `Trainer` set up for Cluster Contrast on `dataset`"
     seed_everything(cfg.seed)
-    dev = default_device(device)
+    run_dir, dev = cfg.place(run_dir, device)
     if model is None:
         model = cc_model(cfg)
         if cfg.bn_split == 'auto' and (split := bn_split_for(cfg, get_world_size())):   # said, so a user knows why one GPU matches four
@@ -279,20 +261,13 @@ def cc_trainer(
     t.cc = cc
     return t
 
-def train_cluster_contrast(
-    cfg:ClusterContrastConfig, # The configuration
-    dataset:str|ReidDataset, # A registered dataset name (see `get_dataset`) or a loaded dataset
-    root:str|Path|None=None, # Data folder, when `dataset` is a name
-    run_dir:str|Path|None=None, # Checkpoints and history
-    device=None, # See `default_device`
-    resume:bool=False, # Continue from run_dir/last.pth
-    **kwargs, # Passed to `cc_trainer` (evaluate, progress, model, Trainer options)
-) -> Trainer: # The trained trainer: `.history`, `.module`, `.cc.stats`
-    "Train Cluster Contrast: the entry point of `reid_train cluster_contrast`"
-    dataset = as_dataset(dataset, root, 'train_cluster_contrast')
-    t = cc_trainer(cfg, dataset, run_dir=run_dir, device=device, **kwargs)
-    t.fit(resume=resume)
-    return t
+# %% ../../nbs/22_methods.cluster_contrast.ipynb #ccoff001
+CC_OFFICIAL = ()
+
+# %% ../../nbs/22_methods.cluster_contrast.ipynb #ccreg001
+CLUSTER_CONTRAST = register_method(Method(
+    'cluster_contrast', ClusterContrastConfig, cc_trainer, network=lambda cfg, n: cc_model(cfg, world_size=1), test=dict(flip=False),
+    official=CC_OFFICIAL, summary='Cluster Contrast (2021): unsupervised, DBSCAN pseudo-labels and a cluster-centroid memory'))
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #0d6f510f
 import matplotlib.pyplot as plt
