@@ -4,17 +4,17 @@
 
 # %% ../nbs/30_cli.ipynb #5c8bc821
 from __future__ import annotations
-import argparse, dataclasses, importlib, inspect, json, sys, time, typing
+import argparse, dataclasses, json, sys, time, typing
 import torch
 from pathlib import Path
 from fastcore.script import call_parse
 from .core import default_device, env_info, amp_dtype, is_main_process, get_world_size
 
 # %% auto #0
-__all__ = ['DEMO_STEPS', 'DATASET_NAMES', 'METHODS', 'DEMO_MODES', 'FIG_NAMES', 'underscore_options', 'demo_plan', 'reid_synth',
-           'reid_doctor', 'test_protocol', 'checkpoint_network', 'load_model', 'FeatureExtractor', 'open_dataset',
-           'reid_eval', 'reid_extract', 'search_parser', 'reid_search', 'method_parts', 'train_parser',
-           'missing_weights', 'reid_train', 'demo_configs', 'demo_datasets', 'write_report', 'run_demo', 'reid_demo']
+__all__ = ['DEMO_STEPS', 'DATASET_NAMES', 'DEMO_MODES', 'FIG_NAMES', 'underscore_options', 'demo_plan', 'reid_synth',
+           'reid_doctor', 'checkpoint_network', 'load_model', 'FeatureExtractor', 'open_dataset', 'reid_eval',
+           'reid_extract', 'search_parser', 'reid_search', 'train_parser', 'missing_weights', 'reid_train',
+           'demo_configs', 'demo_datasets', 'write_report', 'run_demo', 'reid_demo']
 
 # %% ../nbs/30_cli.ipynb #670405d3
 _USER_ERRORS = (ValueError, KeyError, OSError, ImportError)   # wrong paths, names, values, missing packages
@@ -95,44 +95,24 @@ def reid_doctor(
 
 # %% ../nbs/30_cli.ipynb #72e5f157
 _WEIGHT_FIELDS = ('pretrained', 'imagenet', 'init')   # weights a run starts from: not needed to rebuild the network it trained
-_NETWORKS = {  # method -> the network its checkpoints hold, from (method module, config, training identities of the classifier)
-    'verif': lambda m, cfg, n: m.verif_model(cfg, n),
-    'baseline': lambda m, cfg, n: m.baseline_model(cfg, n),
-    'cluster_contrast': lambda m, cfg, n: m.cc_model(cfg),
-    'paul_pretrain': lambda m, cfg, n: m.PatchNet(n, backbone=cfg.backbone, last_stride=cfg.last_stride, n_patches=cfg.n_patches, dim=cfg.dim, emb_dim=cfg.emb_dim),
-    'paul': lambda m, cfg, n: m.PatchNet(unsupervised=True, backbone=cfg.backbone, last_stride=cfg.last_stride, n_patches=cfg.n_patches, dim=cfg.dim, emb_dim=cfg.emb_dim),
-    'camera_aware': lambda m, cfg, n: m.cail_model(cfg, n),
-    'gcl': lambda m, cfg, n: m.gcl_id_model(cfg),
-}
-
-def test_protocol(
-    method:str|None, # A key of `METHODS`, or None: the library's defaults
-    cfg=None, # The method's config
-) -> dict: # resize interpolation, distance, AP and flip averaging
-    "How a method's own evaluation scores its model, so that `reid_eval` of a checkpoint reports what training reported"
-    p = dict(interpolation='bicubic', metric='euclidean', ap='step', flip=False)
-    if method in ('baseline', 'verif'): p.update(metric='cosine', ap=cfg.ap, flip=cfg.test_flip)
-    if method == 'camera_aware': p.update(metric='cosine', ap='trapezoid')
-    if method in ('paul_pretrain', 'paul'): p.update(interpolation='bilinear')
-    return p
 
 def checkpoint_network(
     state:dict, # A checkpoint read by `load_checkpoint`, with the 'config' that `run_config` wrote
     where:str='the checkpoint', # Its path, for messages
-) -> tuple: # (the network with random weights, its config, the method's name)
+) -> tuple: # (the network with random weights, its config, the `Method`)
     "Rebuild the network a method trained from the config stored in its checkpoint"
     import re
+    from reid_nb.methods.protocol import method_of_config
     cfg = state.get('config') if isinstance(state, dict) else None
     name = cfg.get('config_class') if isinstance(cfg, dict) else None
-    method = next((k for k, v in METHODS.items() if v[1] == name), None)
-    if method is None: raise ValueError(f"{where} does not say which method trained it (a bare state dict, or a checkpoint of an older "
-                                        f"reid_nb): name its network with --model (a preset: {', '.join(_model_presets())}) and --backbone/--pool")
-    mod, cls, _, _ = method_parts(method)
-    fields = {f.name for f in dataclasses.fields(cls)}
-    c = cls(**{k: (None if k in _WEIGHT_FIELDS else v) for k, v in cfg.items() if k in fields})
+    m = method_of_config(name) if name else None
+    if m is None: raise ValueError(f"{where} does not say which method trained it (a bare state dict, or a checkpoint of an older "
+                                   f"reid_nb): name its network with --model (a preset: {', '.join(_model_presets())}) and --backbone/--pool")
+    fields = {f.name for f in dataclasses.fields(m.config)}
+    c = m.config(**{k: (None if k in _WEIGHT_FIELDS else v) for k, v in cfg.items() if k in fields})
     sd = state.get('model', state)
     n = next((int(v.shape[0]) for k, v in sd.items() if re.search(r'(^|\.)head\.(.*\.)?fc\.weight$', k)), 0)
-    return _NETWORKS[method](mod, c, n), c, method
+    return m.network(c, n), c, m
 
 def _model_presets():
     from reid_nb.models.heads import MODEL_PRESETS
@@ -144,18 +124,19 @@ def load_model(
     backbone:str|None=None, # With `model`: override the preset's backbone
     pool:str|None=None, # With `model`: override the preset's pooling
     device=None, # See `default_device`
-) -> torch.nn.Module: # In eval mode; `.reid_test` holds the input size and the `test_protocol` of the method
+) -> torch.nn.Module: # In eval mode; `.reid_test` holds the input size and the method's test protocol
     "The network of a checkpoint with its weights, every weight checked; rebuilt from the checkpoint itself unless a preset is named"
     from reid_nb.models.heads import build_model
     from reid_nb.train import load_checkpoint
+    from reid_nb.methods.protocol import TEST_DEFAULTS
     state = load_checkpoint(checkpoint) if checkpoint is not None else None   # weights_only: a file that carries code is refused
     kw = {k: v for k, v in dict(backbone=backbone, pool=pool).items() if v is not None}
-    test = dict(size=(256, 128), method=None, **test_protocol(None))
+    test = dict(size=(256, 128), method=None, **TEST_DEFAULTS)
     own_cfg = isinstance(state, dict) and isinstance(state.get('config'), dict) and 'config_class' in state['config']
     if model is None and own_cfg:
         if kw: raise ValueError(f"load_model: --backbone/--pool adjust a preset named with --model; {checkpoint}'s own network is rebuilt from its config")
         m, cfg, method = checkpoint_network(state, checkpoint)
-        test = dict(size=(cfg.height, cfg.width), method=method, **test_protocol(method, cfg))
+        test = dict(size=(cfg.height, cfg.width), method=method.name, **method.test_protocol(cfg))
     else: m = build_model(model or 'cc', **kw)
     if state is not None:
         sd = state.get('model', state) if isinstance(state, dict) else state
@@ -359,16 +340,6 @@ def reid_search(
 DATASET_NAMES = ("market1501, dukemtmcreid, msmt17, cuhk03, personx, veri, folder (layumi's pytorch/), imagefolder (a folder per identity), "
                  "synthetic, or one of --dataset-module")
 
-METHODS = {  # name -> (module, config dataclass, builder(cfg, dataset, run_dir=, device=, [source=], **trainer_kwargs) -> Trainer)
-    'verif': ('reid_nb.methods.verif', 'VerifConfig', 'verif_trainer'),
-    'baseline': ('reid_nb.methods.baseline', 'BaselineConfig', 'baseline_trainer'),
-    'cluster_contrast': ('reid_nb.methods.cluster_contrast', 'ClusterContrastConfig', 'cc_trainer'),
-    'paul_pretrain': ('reid_nb.methods.paul', 'PaulPretrainConfig', 'paul_pretrain_trainer'),
-    'paul': ('reid_nb.methods.paul', 'PaulConfig', 'paul_trainer'),
-    'camera_aware': ('reid_nb.methods.camera_aware', 'CameraAwareConfig', 'camera_aware_trainer'),
-    'gcl': ('reid_nb.methods.gcl', 'GCLConfig', 'gcl_trainer'),
-}
-
 def _convert(s:str, tp):
     "Parse a command-line string as the type `tp` of a config field (None, bool, int, float, str and their unions)"
     args = [a for a in typing.get_args(tp) if a is not type(None)] or [tp]
@@ -383,22 +354,15 @@ def _convert(s:str, tp):
         except (TypeError, ValueError): continue
     raise ValueError(f"cannot read {s!r} as {tp}")
 
-def method_parts(
-    method:str, # A key of `METHODS`
-) -> tuple: # (module, config class, builder, whether the builder takes a `source` dataset)
-    "Import a registered method and return its parts"
-    if method not in METHODS: raise ValueError(f"unknown method {method!r}; choose from {sorted(METHODS)}")
-    mod, cfg_name, build = METHODS[method]
-    m = importlib.import_module(mod)
-    builder = getattr(m, build)
-    return m, getattr(m, cfg_name), builder, 'source' in inspect.signature(builder).parameters
-
 def train_parser(
     method:str|None=None, # Add the options of this method's config
+    dataset:str|None=None, # Show the values of the method's preset for this dataset
 ) -> argparse.ArgumentParser:
-    "The argument parser of `reid_train` (config options included once the method is known)"
-    p = argparse.ArgumentParser(prog='reid_train', description='Train a reid_nb method with its paper defaults; every config field is an option.')
-    p.add_argument('method', choices=sorted(METHODS), help='the method to train')
+    "The argument parser of `reid_train`: the run's options, then every field of the method's config with its paper value"
+    from reid_nb.methods.protocol import METHODS, get_method, configure, config_docs, list_methods
+    p = argparse.ArgumentParser(prog='reid_train', description='Train a reid_nb method with its paper defaults; every config field is an option.',
+                                epilog='methods: ' + '; '.join(f'{k}: {m.summary}' for k, m in sorted(METHODS.items())))
+    p.add_argument('method', choices=list_methods(), help='the method to train')
     p.add_argument('--dataset', '--target', dest='dataset', default='synthetic', help=f'dataset to train on: {DATASET_NAMES}')
     p.add_argument('--dataset-module', '--dataset_module', default=None, help='a module or .py file that registers datasets of your own (register_dataset), imported first')
     p.add_argument('--dataset-option', '--dataset_option', default=None, help="the dataset reader's options, 'key=value,...' (e.g. cameras=none,test_ids=0.3 for imagefolder)")
@@ -407,22 +371,22 @@ def train_parser(
     p.add_argument('--source-root', '--source_root', default=None, help='folder holding the source dataset (default: --root)')
     p.add_argument('--preset', default=None, help="the method's dataset preset (default: --dataset when it has one)")
     p.add_argument('--tiny', action='store_true', help="start from the method's tiny CPU setting instead of the paper defaults")
-    p.add_argument('--run-dir', '--run_dir', default=None, help='run folder (default: runs/METHOD-DATASET-TIME)')
-    p.add_argument('--device', default=None, help="'cuda', 'cpu', 'mps' (default: the best available)")
     p.add_argument('--resume', action='store_true', help='continue from RUN_DIR/last.pth (needs --run-dir)')
     p.add_argument('--save-every', '--save_every', type=int, default=None, help='also save RUN_DIR/last.pth every N iterations (resume mid-epoch after a kill)')
     p.add_argument('--sync-bn', '--sync_bn', action='store_true', help='distributed runs: BatchNorm statistics over all processes (SyncBatchNorm)')
     p.add_argument('--show-config', '--show_config', action='store_true', help='print the resolved config as one JSON object and exit (no data needed)')
     p.add_argument('--dry-run', '--dry_run', action='store_true', help='check the dataset, build everything on the tiny synthetic data, run 2 iterations, keep nothing')
     if method in METHODS:
-        _, cls, _, _ = method_parts(method)
-        from fastcore.docments import docments
-        docs = docments(cls)
-        g = p.add_argument_group(f'{cls.__name__} (paper defaults)')
-        for f in dataclasses.fields(cls):
-            if f.name == 'dataset': continue
+        m = get_method(method)
+        try: shown = configure(m, dataset)
+        except (ValueError, TypeError): shown = None
+        docs = config_docs(m.config)
+        g = p.add_argument_group(f'{m.config.__name__} ({"paper values for " + dataset if shown is not None and dataset else "defaults"})')
+        for f in dataclasses.fields(m.config):
+            if f.name == m.config.preset_field: continue
+            v = getattr(shown, f.name) if shown is not None else f.default
             g.add_argument(f'--{f.name}', f'--{f.name.replace("_", "-")}', dest=f'cfg_{f.name}', default=None,
-                           help=f'{docs.get(f.name) or ""} (default: {f.default})'.replace('%', '%%'))
+                           help=f'{docs.get(f.name) or ""} (default: {v})'.replace('%', '%%'))
     return p
 
 # %% ../nbs/30_cli.ipynb #d75df62b
@@ -430,16 +394,12 @@ def _describe(trainer, cfg_name):
     n = sum(p.numel() for p in trainer.module.parameters())
     print(f"model: {n / 1e6:.2f} M parameters on {trainer.device}; {cfg_name} ready")
 
-def _needs_source(cfg, wants_source):
-    "A builder with a `source` argument needs one unless its config says the setting is not cross-domain"
-    return wants_source and getattr(cfg, 'cross_domain', True)
-
-def _dry_run(a, cfg, builder, wants_source):
+def _dry_run(a, cfg, method):
     "Check the named datasets, then build on the tiny synthetic data and run two iterations"
     import tempfile
     from reid_nb.data.datasets import get_dataset
     from reid_nb.train import StopAfter
-    named = [(a.dataset, a.root)] + ([(a.source, a.source_root or a.root)] if wants_source and a.source else [])
+    named = [(a.dataset, a.root)] + ([(a.source, a.source_root or a.root)] if method.needs_source(cfg) and a.source else [])
     for name, root in named:
         if name == 'synthetic': continue
         try: print((open_dataset(name, root, a.dataset_module, a.dataset_option) if name == a.dataset else get_dataset(name, root)).summary())
@@ -447,9 +407,9 @@ def _dry_run(a, cfg, builder, wants_source):
                                       f"the wiring is checked on synthetic data")
     with tempfile.TemporaryDirectory() as tmp:
         syn = lambda d, seed: get_dataset('synthetic', Path(tmp)/d, preset='tiny', seed=seed, workers=1, progress=False)
-        extra = dict(source=syn('source', 1)) if _needs_source(cfg, wants_source) else {}
-        build = lambda cfg: builder(cfg, syn('target', 0), run_dir=Path(tmp)/'run', device=a.device, evaluate=False, progress=False,
-                                    cbs=[StopAfter(2)], **extra)
+        extra = dict(source=syn('source', 1)) if method.needs_source(cfg) else {}
+        build = lambda cfg: method.trainer(cfg, syn('target', 0), run_dir=Path(tmp)/'run', evaluate=False, progress=False,
+                                           cbs=[StopAfter(2)], **extra)
         try: t = build(cfg)
         except FileNotFoundError as e:
             if getattr(cfg, 'pretrained', None) is None: raise
@@ -497,11 +457,14 @@ def reid_train(
     argv:list|None=None, # Arguments (default: sys.argv[1:])
 ):
     "Train a method from the command line: reid_train METHOD --dataset NAME --root DIR [--key value ...]"
+    from reid_nb.methods.protocol import get_method, configure
     argv = sys.argv[1:] if argv is None else list(argv)
     first = next((a for a in argv if not a.startswith('-')), None)
-    p = train_parser(first)
+    ds_at = next((i for i, x in enumerate(argv[:-1]) if x in ('--dataset', '--target')), None)
+    p = train_parser(first, argv[ds_at + 1] if ds_at is not None else None)
     a = p.parse_args(argv)
-    m, cls, builder, wants_source = method_parts(a.method)
+    m = get_method(a.method)
+    cls = m.config
     hints = typing.get_type_hints(cls)
     kw = {}
     for f in dataclasses.fields(cls):
@@ -509,17 +472,15 @@ def reid_train(
         if v is None: continue
         try: kw[f.name] = _convert(v, hints[f.name])
         except ValueError as e: p.error(f'--{f.name}: {e}')
-    presets = getattr(m, 'DATASET_PRESETS', {})
-    preset = a.preset or (a.dataset if a.dataset in presets else None)
-    if preset is not None and 'dataset' in hints: kw['dataset'] = preset
-    try: cfg = cls.tiny(**kw) if a.tiny else cls(**kw)
+    if a.preset is not None and cls.preset_field: kw[cls.preset_field] = a.preset
+    try: cfg = configure(m, a.dataset, tiny=a.tiny, **kw)
     except (ValueError, TypeError) as e: p.error(str(e))
     if a.show_config: return print(json.dumps(dataclasses.asdict(cfg), default=str))
-    if a.source is not None and not _needs_source(cfg, wants_source): p.error(f'{a.method} trains on one dataset here: --source does not apply')
-    if _needs_source(cfg, wants_source) and a.source is None and not a.dry_run:
+    if a.source is not None and not m.needs_source(cfg): p.error(f'{a.method} trains on one dataset here: --source does not apply')
+    if m.needs_source(cfg) and a.source is None and not a.dry_run:
         p.error(f'{a.method} adapts from a labelled source to an unlabelled target: give --source NAME (and --dataset TARGET)')
-    if a.resume and not (a.run_dir and (Path(a.run_dir)/'last.pth').is_file()):
-        p.error(f"--resume: nothing to resume: {'give the run folder with --run-dir' if not a.run_dir else f'{a.run_dir} holds no last.pth'}")
+    if a.resume and not (cfg.run_dir and (Path(cfg.run_dir)/'last.pth').is_file()):
+        p.error(f"--resume: nothing to resume: {'give the run folder with --run-dir' if not cfg.run_dir else f'{cfg.run_dir} holds no last.pth'}")
     if a.save_every is not None and a.save_every < 1: p.error(f'--save-every must be >= 1, got {a.save_every}')
     if not (a.tiny or a.dry_run) and getattr(cfg, 'pretrained', 0) is None and getattr(a, 'cfg_pretrained', None) is None:
         p.error(f"--pretrained: {a.method}'s paper setting starts from pre-trained weights"
@@ -532,20 +493,20 @@ def reid_train(
     from reid_nb.train import init_distributed
     dist = init_distributed()                     # under torchrun: one process group (NCCL on CUDA, gloo on the CPU)
     if is_main_process(): print(json.dumps(dataclasses.asdict(cfg), indent=1, default=str))
-    if a.dry_run: return _dry_run(a, cfg, builder, wants_source)
+    if a.dry_run: return _dry_run(a, cfg, m)
     from reid_nb.data.datasets import get_dataset
     ds = open_dataset(a.dataset, a.root, a.dataset_module, a.dataset_option)
     print(ds.summary())
     extra = {}
-    if _needs_source(cfg, wants_source):
+    if m.needs_source(cfg):
         extra['source'] = get_dataset(a.source, a.source_root or a.root)
         print(extra['source'].summary())
-    run_dir = [a.run_dir or f"runs/{a.method}-{a.dataset}-{time.strftime('%Y%m%d-%H%M%S')}"]
+    run_dir = [cfg.run_dir or f"runs/{a.method}-{a.dataset}-{time.strftime('%Y%m%d-%H%M%S')}"]
     if dist: torch.distributed.broadcast_object_list(run_dir)   # rank 0's name on every rank
     run_dir = run_dir[0]
     if dist: extra['sync_bn'] = a.sync_bn
     if a.save_every: extra['save_every'] = a.save_every
-    trainer = builder(cfg, ds, run_dir=run_dir, device=a.device, **extra)
+    trainer = m.trainer(cfg, ds, run_dir=run_dir, **extra)
     if is_main_process(): _describe(trainer, cls.__name__)
     trainer.fit(resume=a.resume)
     if dist: _check_ranks(trainer)
@@ -568,17 +529,10 @@ def demo_configs(
     dataset:str='synthetic', # Dataset name (picks the methods' dataset presets on real data)
 ) -> dict: # method name -> its config
     "The configurations of the baseline and Cluster Contrast that the demo trains"
-    cfgs = {}
-    for name in ('baseline', 'cluster_contrast'):
-        _, cls, _, _ = method_parts(name)
-        if mode is None:
-            fields = {f.name for f in dataclasses.fields(cls)}
-            kw = dict(dataset=dataset) if 'dataset' in fields else {}
-            cfgs[name] = cls(pretrained='IMAGENET1K_V1', **kw)      # the papers start from ImageNet weights
-        else:
-            h, w = DEMO_MODES[mode]['size']
-            cfgs[name] = cls.tiny(height=h, width=w, **DEMO_MODES[mode][name])
-    return cfgs
+    from reid_nb.methods.protocol import configure
+    if mode is None: return {name: configure(name, dataset) for name in ('baseline', 'cluster_contrast')}   # the paper presets (ImageNet start)
+    h, w = DEMO_MODES[mode]['size']
+    return {name: configure(name, tiny=True, height=h, width=w, **DEMO_MODES[mode][name]) for name in ('baseline', 'cluster_contrast')}
 
 def demo_datasets(
     mode:str|None, # 'full' or 'quick' (synthetic), None for real data
@@ -678,10 +632,10 @@ def run_demo(
         rows.append(_report_row(name, what, rep, secs)); figures[name] = _figures(out, name, rep, tgt, history, evaluated_on)
         print(f"{name:<22} R1 {rows[-1]['R1']:6.2f}  mAP {rows[-1]['mAP']:6.2f}  (re-ranked: R1 {rows[-1]['R1_rr']:6.2f}  mAP {rows[-1]['mAP_rr']:6.2f})")
     def train(name, cfg, ds, **kw):
-        _, _, builder, _ = method_parts(name.split('@')[0])
+        from reid_nb.methods.protocol import get_method
         t0, run_dir = time.time(), out/'runs'/name.replace('@', '-')
         cfg.eval_every = max(1, cfg.epochs // 3)              # a few points of mAP on the curves
-        t = builder(cfg, ds, run_dir=run_dir, device=dev, evaluate=True, progress=progress, **kw)
+        t = get_method(name.split('@')[0]).trainer(cfg, ds, run_dir=run_dir, device=dev, evaluate=True, progress=progress, **kw)
         t.fit()
         save_checkpoint(dict(model=t.module.state_dict(), config=t.config), run_dir/'model.pth')  # weights and config: reid_eval rebuilds the network from it
         for f in ('last.pth', 'best.pth'): (run_dir/f).unlink(missing_ok=True)

@@ -262,7 +262,38 @@ def cc_trainer(
     return t
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #ccoff001
-CC_OFFICIAL = ()
+_CC = 'alibaba/cluster-contrast-reid@57b62e9 '
+_USL = _CC + 'examples/cluster_contrast_train_usl.py:'
+CC_OFFICIAL = (  # (field, official value for Market-1501, where it is written, why reid_nb differs)
+    ('backbone', 'resnet50', _CC + 'README.md:78', ''),
+    ('pretrained', 'IMAGENET1K_V1', _CC + 'clustercontrast/models/resnet.py:23,32', ''),
+    ('last_stride', 1, _CC + 'clustercontrast/models/resnet.py:33-34', ''),
+    ('pooling', 'gem', _USL + '285', ''),
+    ('height', 256, _USL + '242', ''),
+    ('width', 128, _USL + '243', ''),
+    ('pad', 10, _USL + '51-52', ''),
+    ('eps', 0.6, _CC + 'README.md:78', ''),
+    ('min_samples', 4, _USL + '160', ''),
+    ('k1', 30, _USL + '254', ''),
+    ('k2', 6, _USL + '256', ''),
+    ('lr', 3.5e-4, _USL + '267', ''),
+    ('weight_decay', 5e-4, _USL + '269', ''),
+    ('step_size', 20, _USL + '272', ''),
+    ('gamma', 0.1, _USL + '141', ''),
+    ('epochs', 50, _USL + '270', ''),
+    ('iters', 200, _CC + 'README.md:78', ''),
+    ('batch_size', 256, _CC + 'README.md:78', ''),
+    ('num_instances', 16, _CC + 'README.md:78', ''),
+    ('bn_split', 64, _CC + 'README.md:70 (4 GPUs, DataParallel: BatchNorm over 64 images each)',
+     "'auto': 64 when one device holds more than 64 images, plain BatchNorm on 4 devices"),
+    ('temp', 0.05, _USL + '277', ''),
+    ('momentum', 0.1, _CC + 'README.md:78 (argparse: 0.2)', ''),
+    ('use_hard', False, _USL + '286', ''),
+    ('eval_every', 10, _USL + '276', ''),
+    ('test_batch_size', 256, _USL + '130', ''),
+    ('seed', 1, _USL + '274', ''),
+    ('amp', 'off', _CC + 'clustercontrast/trainers.py:21-38 (fp32)', "bf16 autocast on GPUs, losses in fp32; amp='off' runs the official fp32"),
+)
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #ccreg001
 CLUSTER_CONTRAST = register_method(Method(

@@ -11,8 +11,8 @@ from typing import Callable, ClassVar
 
 # %% auto #0
 __all__ = ['TEST_DEFAULTS', 'METHODS', 'METHOD_MODULES', 'rule_holds', 'describe_rule', 'check_config', 'RunConfig',
-           'config_docs', 'Method', 'register_method', 'get_method', 'method_of_config', 'configure', 'train',
-           'preset_rows', 'preset_table']
+           'config_docs', 'Method', 'register_method', 'get_method', 'list_methods', 'method_of_config', 'configure',
+           'train', 'preset_rows', 'preset_table']
 
 # %% ../../nbs/19_methods.protocol.ipynb #c15cc60a
 from fastcore.docments import docments
@@ -182,6 +182,11 @@ def get_method(
     if name not in METHODS: _import_methods()
     if name not in METHODS: raise ValueError(f"unknown method {name!r}; choose from {sorted(METHODS)}")
     return METHODS[name]
+
+def list_methods() -> list: # The registered names, sorted
+    "Every method's name (the library's methods are imported first)"
+    _import_methods()
+    return sorted(METHODS)
 
 def method_of_config(
     cfg_or_name, # A config, or a config class name (as checkpoints store it)
