@@ -57,7 +57,8 @@ def camera_aware():
     kw = dict(n_train_ids=40, n_test_ids=30, n_cams=4, imgs_per_cam=2, n_distractors=20, n_junk=5, height=64, width=32, structure=False, progress=False)
     make_synthetic_reid(root/'src', seed=1, **kw); make_synthetic_reid(root/'tgt', seed=2, **kw)   # reused when already there
     src, tgt = get_dataset('synthetic', root/'src'), get_dataset('synthetic', root/'tgt')
-    small = dict(backbone='resnet18', pretrained=None, height=32, width=16, pad=1, batch_size=32, test_batch_size=128, num_workers=0, amp='off')
+    small = dict(backbone='resnet18', pretrained=None, height=32, width=16, pad=1, batch_size=32, test_batch_size=128, num_workers=0, amp='off',
+                 interpolation='bicubic')  # the resize the cached runs used
     base = CameraAwareConfig(setting='cross_domain', epochs=6, lr_step=5, intra_start=1, inter_start=3, mix_start=1, eval_every=6, **small)
     arms = {'source only': dataclasses.replace(base, neighbor_mode='none', mixup=False), '+ intra': dataclasses.replace(base, inter_weight=0., mixup=False),
             '+ inter': dataclasses.replace(base, mixup=False), '+ mixup (full)': base}
@@ -65,7 +66,7 @@ def camera_aware():
     def source_model(seed):
         "The source-trained start of every arm with this seed (trained once per seed)"
         if seed not in pretrained:
-            cfg = CameraAwareConfig(setting='single_domain', epochs=15, lr_step=15, eval_every=15, seed=seed, **small)
+            cfg = CameraAwareConfig(setting='single_domain', epochs=15, lr_step=15, eval_every=15, random_erase=False, seed=seed, **small)
             pre = camera_aware_trainer(cfg, src, device='cpu', progress=False, logger=log); pre.fit()
             pretrained[seed] = pre.module
         return copy.deepcopy(pretrained[seed])

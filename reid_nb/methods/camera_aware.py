@@ -7,6 +7,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 import numpy as np
 import torch
 from torch import nn
@@ -15,14 +16,14 @@ from torch.utils.data import ConcatDataset
 import matplotlib.pyplot as plt
 
 # %% auto #0
-__all__ = ['SETTINGS', 'NEIGHBOUR_MODES', 'camera_bias', 'plot_camera_bias', 'CameraAwareConfig', 'exemplar_memory',
-           'DomainSplitBNNeck', 'split_bn_neck', 'cail_model', 'CameraAware', 'camera_aware_trainer',
-           'train_camera_aware']
+__all__ = ['SETTINGS', 'SETTING_PAIRS', 'NEIGHBOUR_MODES', 'TRAIN_AUGMENT', 'CAMERA_AWARE_OFFICIAL', 'CAMERA_AWARE',
+           'camera_bias', 'plot_camera_bias', 'CameraAwareConfig', 'exemplar_memory', 'DomainSplitBNNeck',
+           'split_bn_neck', 'cail_model', 'CameraAware', 'camera_aware_trainer']
 
 # %% ../../nbs/24_methods.camera_aware.ipynb #2a520a49
-from ..core import default_device, seed_everything, get_world_size
-from ..data.datasets import ReidDataset, ImageDataset, as_dataset
-from ..data.transforms import build_train_transform, build_test_transform, TRAIN_PRESETS, pixel_mixup
+from ..core import seed_everything, get_world_size
+from ..data.datasets import ReidDataset, ImageDataset
+from ..data.transforms import build_train_transform, build_test_transform, pixel_mixup
 from ..data.samplers import CrossDomainSampler, ShuffleSampler, make_loader
 from ..models.backbones import BACKBONES
 from ..models.heads import build_model, BNNeck
@@ -30,6 +31,7 @@ from ..losses import cam_aware_losses, cam_agnostic_loss, mixup_virtual_loss
 from ..memory import InstanceMemory
 from ..evaluate import trainer_eval
 from ..train import Trainer, Callback, build_optimizer, build_scheduler, param_groups, run_config
+from .protocol import RunConfig, Method, register_method
 
 # %% ../../nbs/24_methods.camera_aware.ipynb #5d7bf207
 _PAIR_KINDS = ('same id, same cam', 'same id, other cam', 'other id, same cam', 'other id, other cam')
@@ -77,32 +79,37 @@ def plot_camera_bias(
     return fig
 
 # %% ../../nbs/24_methods.camera_aware.ipynb #36191d5e
-SETTINGS = {  # the repo's yml files; 'cross_domain' is duke2market's recipe for any other pair of data sets
-    'duke2market':   dict(source='dukemtmcreid', target='market1501', cross_domain=True, epochs=70, lr_step=60, batch_size=256, size=(256, 128), random_erase=True),
-    'market2duke':   dict(source='market1501', target='dukemtmcreid', cross_domain=True, epochs=70, lr_step=60, batch_size=256, size=(256, 128), random_erase=True),
-    'cross_domain':  dict(source=None, target=None, cross_domain=True, epochs=70, lr_step=60, batch_size=256, size=(256, 128), random_erase=True),
-    'single_domain': dict(source=None, target=None, cross_domain=False, epochs=60, lr_step=40, batch_size=128, size=(224, 224), random_erase=False),
+SETTINGS = {  # the repo's yml files (LuckyDC/generalizing-reid configs/): the fields each setting fills; 'cross_domain' is duke2market's recipe for any pair
+    'duke2market':   dict(epochs=70, lr_step=60, batch_size=256, height=256, width=128, random_erase=True),
+    'market2duke':   dict(epochs=70, lr_step=60, batch_size=256, height=256, width=128, random_erase=True),
+    'cross_domain':  dict(epochs=70, lr_step=60, batch_size=256, height=256, width=128, random_erase=True),
+    'single_domain': dict(epochs=70, lr_step=60, batch_size=128, height=256, width=128, random_erase=True),  # single_domain.yml:6,19,20,27; size: strategy.py:25
 }
+SETTING_PAIRS = {  # the (source, target) each cross-domain setting expects (None: any pair); 'single_domain' trains on one data set
+    'duke2market': ('dukemtmcreid', 'market1501'), 'market2duke': ('market1501', 'dukemtmcreid'), 'cross_domain': (None, None)}
 NEIGHBOUR_MODES = ('camera_aware', 'camera_agnostic', 'none')
+TRAIN_AUGMENT = dict(flip_p=0.5, pad=10, pad_fill=127, erase_p=0.5, erase_scale=(0.02, 0.25), erase_ratio=(0.3, 3.3),
+                     erase_value=0.0)  # the repo's train transform: flip, Pad(10, fill 127) + crop, RandomErasing(scale 0.02–0.25)
 
 # %% ../../nbs/24_methods.camera_aware.ipynb #2749c3eb
 @dataclass
-class CameraAwareConfig:
+class CameraAwareConfig(RunConfig):
     "The settings of camera-aware invariance learning + cross-domain mixup, with the authors' defaults; None fields come from `setting`"
     setting:str='duke2market' # A key of `SETTINGS`: 'duke2market', 'market2duke', 'cross_domain' (any pair) or 'single_domain' (supervised baseline)
     backbone:str='resnet50' # A key of `reid_nb.models.backbones.BACKBONES`
     pretrained:str|None='IMAGENET1K_V1' # ImageNet weights (a torchvision name or a path), as the repo's `resnet50(pretrained=True)`; None: random init
     last_stride:int=1 # Stride of layer4 (the repo's `drop_last_stride: true`)
-    height:int|None=None # Input height (None: from the setting, 256; 224 for single_domain)
-    width:int|None=None # Input width (None: from the setting, 128; 224 for single_domain)
-    random_erase:bool|None=None # Random erasing, p 0.5, area 0.02–0.25 (None: from the setting; off for single_domain)
+    height:int|None=None # Input height (None: from the setting, 256)
+    width:int|None=None # Input width (None: from the setting, 128)
+    interpolation:str='bilinear' # Resize interpolation of the train and test transforms (the repo's `T.Resize` default)
+    random_erase:bool|None=None # Random erasing, p 0.5, area 0.02–0.25 (None: from the setting)
     pad:int=10 # Padding (grey 127) before the random crop back to the input size: 10 pixels at 256×128; scale it with smaller inputs
     lr_backbone:float=0.01 # SGD learning rate of the backbone (`ft_lr`)
     lr_new:float=0.05 # SGD learning rate of the new layers, BN-neck and classifier (`new_params_lr`)
     weight_decay:float=5e-4 # SGD weight decay
     sgd_momentum:float=0.9 # SGD momentum (no Nesterov)
-    epochs:int|None=None # Training epochs (None: from the setting, 70; 60 for single_domain)
-    lr_step:int|None=None # Epoch after which the learning rate is multiplied by `gamma` (None: from the setting, 60; 40 for single_domain)
+    epochs:int|None=None # Training epochs (None: from the setting, 70)
+    lr_step:int|None=None # Epoch after which the learning rate is multiplied by `gamma` (None: from the setting, 60)
     gamma:float=0.1 # Learning-rate decay factor
     batch_size:int|None=None # Images per iteration over all processes, half source and half target (None: from the setting, 256; 128 for single_domain)
     iters:int|None=None # Iterations per epoch (None: the repo's epoch of 2·max(N_source, N_target) images)
@@ -118,47 +125,26 @@ class CameraAwareConfig:
     mixup:bool=True # Cross-domain mixup with a virtual class
     mix_start:int=1 # Mixed images replace the source half after this epoch
     alpha:float=0.6 # λ ~ Beta(alpha, alpha), one λ per batch
-    eval_every:int=10 # Epochs between evaluations on the target (and at the last epoch)
-    test_batch_size:int=256 # Batch size of feature extraction
-    num_workers:int|None=None # Loader workers (None: `loader_defaults`)
-    amp:str|bool='auto' # Mixed precision (the repo: apex O2), see `reid_nb.core.amp_dtype`
     seed:int=0 # Seed of the run
 
-    def __post_init__(self):
-        n = 'CameraAwareConfig'
-        if self.setting not in SETTINGS: raise ValueError(f"{n}: unknown setting {self.setting!r}; choose from {list(SETTINGS)}")
-        if self.backbone not in BACKBONES: raise ValueError(f"{n}: unknown backbone {self.backbone!r}; registered: {sorted(BACKBONES)}")
-        if self.neighbor_mode not in NEIGHBOUR_MODES: raise ValueError(f"{n}: neighbor_mode must be one of {NEIGHBOUR_MODES}, got {self.neighbor_mode!r}")
-        s = SETTINGS[self.setting]
-        for k in ('epochs', 'lr_step', 'batch_size', 'random_erase'):
-            if getattr(self, k) is None: setattr(self, k, s[k])
-        if self.height is None: self.height = s['size'][0]
-        if self.width is None: self.width = s['size'][1]
-        for k in ('lr_backbone', 'lr_new', 'scale', 'alpha', 'gamma'):
-            if not getattr(self, k) > 0: raise ValueError(f"{n}: {k} must be > 0, got {getattr(self, k)}")
-        for k in ('pad', 'weight_decay', 'sgd_momentum', 'intra_weight', 'inter_weight', 'agnostic_weight', 'intra_start', 'inter_start', 'mix_start'):
-            if getattr(self, k) < 0: raise ValueError(f"{n}: {k} must be >= 0, got {getattr(self, k)}")
-        for k in ('epochs', 'lr_step', 'eval_every', 'height', 'width', 'test_batch_size', 'last_stride'):
-            if int(getattr(self, k)) < 1: raise ValueError(f"{n}: {k} must be >= 1, got {getattr(self, k)}")
-        if self.iters is not None and self.iters < 1: raise ValueError(f"{n}: iters must be >= 1 or None, got {self.iters}")
-        if not 0 <= self.mem_momentum <= 1: raise ValueError(f"{n}: mem_momentum must be in [0, 1], got {self.mem_momentum}")
-        if not 0 < self.neighbor_eps <= 1: raise ValueError(f"{n}: neighbor_eps must be in (0, 1], got {self.neighbor_eps}")
-        unit = 4 if self.cross_domain else 2
-        if self.batch_size < unit or self.batch_size % unit:
-            raise ValueError(f"{n}: batch_size ({self.batch_size}) must be a multiple of {unit}"
-                             + (": two equal halves, source and target, each of at least 2 images for BatchNorm" if self.cross_domain else ''))
+    rules:ClassVar[dict] = dict(backbone=BACKBONES, neighbor_mode=NEIGHBOUR_MODES, interpolation=('bilinear', 'bicubic', 'nearest'),
+                                lr_backbone='>0', lr_new='>0', scale='>0', alpha='>0', gamma='>0', pad='>=0', weight_decay='>=0',
+                                sgd_momentum='>=0', intra_weight='>=0', inter_weight='>=0', agnostic_weight='>=0', intra_start='>=0',
+                                inter_start='>=0', mix_start='>=0', lr_step='>=1', height='>=1', width='>=1', last_stride='>=1',
+                                iters='>=1', batch_size='>=1', mem_momentum='[0,1]', neighbor_eps='(0,1]')
+    relations:ClassVar[tuple] = (
+        ("batch_size % (2 if setting == 'single_domain' else 4) == 0",
+         'a cross-domain batch is two equal halves, source and target, each of an even number of images (at least 2, for BatchNorm); a single-domain batch is even'),)
+    presets:ClassVar[dict] = SETTINGS
+    preset_field:ClassVar[str] = 'setting'
+    tiny_settings:ClassVar[dict] = dict(  # seconds on the CPU: ResNet-18 from scratch, 32×16 inputs (padding 1), batches of 8 + 8, 3 epochs
+        setting='cross_domain', backbone='resnet18', pretrained=None, height=32, width=16, pad=1, epochs=3, lr_step=2,
+        batch_size=16, intra_start=1, inter_start=2, mix_start=1, eval_every=1)
 
     @property
     def cross_domain(self) -> bool: # False for 'single_domain'
         "Whether the setting adapts a labelled source to an unlabelled target"
-        return SETTINGS[self.setting]['cross_domain']
-
-    @classmethod
-    def tiny(cls, **kwargs) -> CameraAwareConfig: # A config small enough for a CPU test run
-        "A seconds-long CPU setting: ResNet-18 from scratch, 32×16 inputs (padding 1), batches of 8 + 8, the schedule shrunk to 3 epochs"
-        d = dict(setting='cross_domain', backbone='resnet18', pretrained=None, height=32, width=16, pad=1, epochs=3, lr_step=2,
-                 batch_size=16, intra_start=1, inter_start=2, mix_start=1, eval_every=1, test_batch_size=64, num_workers=0, amp='off')
-        return cls(**{**d, **kwargs})
+        return self.setting in SETTING_PAIRS
 
 # %% ../../nbs/24_methods.camera_aware.ipynb #e08053b3
 def exemplar_memory(
@@ -256,8 +242,8 @@ class CameraAware(Callback):
 
 # %% ../../nbs/24_methods.camera_aware.ipynb #406137d0
 def _check_setting(cfg, dataset, source):
-    s = SETTINGS[cfg.setting]
-    for role, ds, want in (('source', source, s['source']), ('target', dataset, s['target'])):
+    pair = SETTING_PAIRS.get(cfg.setting, (None, None))
+    for role, ds, want in (('source', source, pair[0]), ('target', dataset, pair[1])):
         got = getattr(ds, 'name', None)
         if ds is not None and want is not None and got != want:
             warnings.warn(f"camera_aware_trainer: setting {cfg.setting!r} expects the {role} {want!r}, got {got!r} "
@@ -267,8 +253,8 @@ def camera_aware_trainer(
     cfg:CameraAwareConfig, # The configuration
     dataset:ReidDataset, # The target: its train images (labels unused) are adapted to, its query/gallery evaluated
     source:ReidDataset|None=None, # The labelled source (cross-domain settings); None for single_domain
-    run_dir:str|Path|None=None, # Checkpoints and history (None: nothing written)
-    device=None, # See `default_device`
+    run_dir:str|Path|None=None, # Checkpoints and history (default: `cfg.run_dir`; None: nothing written)
+    device=None, # See `reid_nb.core.default_device` (default: `cfg.device`)
     evaluate:bool=True, # Evaluate on the target every `cfg.eval_every` epochs
     progress:bool|None=None, # Progress bars
     model:nn.Module|None=None, # A model to start from (default: `cail_model(cfg, #source ids)`)
@@ -284,8 +270,9 @@ def camera_aware_trainer(
         raise ValueError(f"camera_aware_trainer: batch_size {cfg.batch_size} does not split into {W} processes of equal, even batches")
     _check_setting(cfg, dataset, source)
     seed_everything(cfg.seed)
-    dev, size, bs = default_device(device), (cfg.height, cfg.width), cfg.batch_size // W
-    tfm = build_train_transform(size, **dict(TRAIN_PRESETS['cail'], pad=cfg.pad, erase_p=0.5 if cfg.random_erase else 0.))
+    run_dir, dev = cfg.place(run_dir, device)
+    size, bs = (cfg.height, cfg.width), cfg.batch_size // W
+    tfm = build_train_transform(size, **dict(TRAIN_AUGMENT, pad=cfg.pad, erase_p=0.5 if cfg.random_erase else 0.), interpolation=cfg.interpolation)
     labelled = source if cfg.cross_domain else dataset
     model = model if model is not None else cail_model(cfg, labelled.num_train_pids)
     if cfg.cross_domain:
@@ -300,7 +287,7 @@ def camera_aware_trainer(
     groups = param_groups(model, cfg.lr_new, cfg.weight_decay, lr_mults={'backbone': cfg.lr_backbone / cfg.lr_new})
     opt = build_optimizer(groups, 'sgd', lr=cfg.lr_new, weight_decay=cfg.weight_decay, momentum=cfg.sgd_momentum, nesterov=False)
     sched = build_scheduler(opt, 'multistep', milestones=(cfg.lr_step,), gamma=cfg.gamma)
-    ev = trainer_eval(dataset, cfg, dev, build_test_transform(size), metric='cosine', ap='trapezoid', flip=False) if evaluate else None
+    ev = trainer_eval(dataset, cfg, dev, build_test_transform(size, cfg.interpolation), metric='cosine', ap='trapezoid', flip=False) if evaluate else None
     config = run_config(cfg, source=getattr(source, 'name', None), target=getattr(dataset, 'name', None))
     t = Trainer(model, dl, cb.step, opt, cfg.epochs, sched=sched, iters_per_epoch=cfg.iters, device=dev, amp=cfg.amp,
                 cbs=[cb, *kwargs.pop('cbs', [])], run_dir=run_dir, eval_fn=ev, eval_every=cfg.eval_every,
@@ -308,18 +295,46 @@ def camera_aware_trainer(
     t.cail, t.memory = cb, memory
     return t
 
-def train_camera_aware(
-    cfg:CameraAwareConfig, # The configuration
-    dataset:str|ReidDataset, # The target: a registered dataset name (see `get_dataset`) or a loaded dataset
-    source:str|ReidDataset|None=None, # The labelled source, a name or a loaded dataset (None for single_domain)
-    root:str|Path|None=None, # Data folder, when `dataset` or `source` is a name
-    run_dir:str|Path|None=None, # Checkpoints and history
-    device=None, # See `default_device`
-    resume:bool=False, # Continue from run_dir/last.pth
-    **kwargs, # Passed to `camera_aware_trainer` (evaluate, progress, model, Trainer options)
-) -> Trainer: # The trained trainer: `.history`, `.module`, `.memory`
-    "Train camera-aware invariance learning with cross-domain mixup: the entry point of `reid_train camera_aware`"
-    t = camera_aware_trainer(cfg, as_dataset(dataset, root, 'train_camera_aware (target)'),
-                             source=as_dataset(source, root, 'train_camera_aware (source)'), run_dir=run_dir, device=device, **kwargs)
-    t.fit(resume=resume)
-    return t
+# %% ../../nbs/24_methods.camera_aware.ipynb #cailoff0
+_R = 'LuckyDC/generalizing-reid'
+CAMERA_AWARE_OFFICIAL = (  # (field, official value, where, why reid_nb differs): the duke2market preset; single_domain.yml agrees but for the batch
+    ('backbone', 'resnet50', f'{_R} models/model.py:22', ''),
+    ('pretrained', 'IMAGENET1K_V1', f'{_R} models/resnet.py:10,208', ''),  # torchvision's resnet50-19c8e357.pth
+    ('last_stride', 1, f'{_R} configs/duke2market.yml:27 (drop_last_stride)', ''),
+    ('height', 256, f'{_R} configs/default/strategy.py:25 (image_size)', ''),
+    ('width', 128, f'{_R} configs/default/strategy.py:25 (image_size)', ''),
+    ('interpolation', 'bilinear', f'{_R} data/__init__.py:74-75,125 (T.Resize default)', ''),
+    ('pad', 10, f'{_R} configs/duke2market.yml:41; data/__init__.py:88', ''),
+    ('random_erase', True, f'{_R} configs/duke2market.yml:39; configs/single_domain.yml:27', ''),
+    ('lr_backbone', 0.01, f'{_R} configs/duke2market.yml:31 (ft_lr)', ''),
+    ('lr_new', 0.05, f'{_R} configs/duke2market.yml:30 (new_params_lr)', ''),
+    ('weight_decay', 5e-4, f'{_R} configs/default/strategy.py:14', ''),
+    ('sgd_momentum', 0.9, f'{_R} train.py:114', ''),
+    ('epochs', 70, f'{_R} configs/duke2market.yml:33; configs/single_domain.yml:19', ''),
+    ('lr_step', 60, f'{_R} configs/duke2market.yml:34; configs/single_domain.yml:20', ''),
+    ('gamma', 0.1, f'{_R} train.py:121', ''),
+    ('batch_size', 256, f'{_R} configs/duke2market.yml:19', 'single_domain: 128, as configs/single_domain.yml:6'),
+    ('iters', None, f'{_R} data/sampler.py:127-131 (2·max(N_s, N_t) images)', ''),
+    ('mem_momentum', 0.6, f'{_R} models/model.py:140-141 (0 in epoch 1)', ''),
+    ('scale', 10.0, f'{_R} configs/duke2market.yml:15', ''),
+    ('neighbor_eps', 0.8, f'{_R} configs/duke2market.yml:13', ''),
+    ('neighbor_mode', 'camera_aware', f'{_R} configs/duke2market.yml:12 (neighbor_mode: 1)', ''),
+    ('intra_start', 10, f'{_R} models/model.py:159', ''),
+    ('intra_weight', 1.0, f'{_R} models/model.py:159', ''),
+    ('inter_start', 30, f'{_R} models/model.py:160', ''),
+    ('inter_weight', 0.5, f'{_R} models/model.py:160', ''),
+    ('agnostic_weight', 0.1, f'{_R} models/model.py:151', ''),
+    ('mixup', True, f'{_R} configs/duke2market.yml:7', ''),
+    ('mix_start', 1, f'{_R} models/model.py:76', ''),
+    ('alpha', 0.6, f'{_R} configs/duke2market.yml:8', ''),
+    ('eval_every', 10, f'{_R} configs/duke2market.yml:45', ''),
+    ('amp', 'fp16 (apex O2)', f'{_R} configs/duke2market.yml:3, single_domain.yml:3; train.py:118', "reid_nb autocasts ('auto': bf16 where the GPU has it, else fp16); apex O2 keeps fp16 weights with fp32 master copies"),
+    ('seed', None, f'{_R} train.py (no seed set)', 'the repo sets no seed; reid_nb seeds every run'),
+)
+
+# %% ../../nbs/24_methods.camera_aware.ipynb #cailreg1
+CAMERA_AWARE = register_method(Method(
+    'camera_aware', CameraAwareConfig, camera_aware_trainer, network=lambda cfg, n: cail_model(cfg, n),
+    test=lambda cfg: dict(metric='cosine', ap='trapezoid', interpolation=getattr(cfg, 'interpolation', 'bilinear')),
+    source=lambda cfg: cfg.cross_domain, official=CAMERA_AWARE_OFFICIAL,
+    summary='Camera-aware invariance learning + cross-domain mixup (ECCV 2020): adapts a labelled source to an unlabelled target'))
