@@ -86,7 +86,7 @@ def paul():
     synth = dict(n_train_ids=50, n_test_ids=30, n_cams=4, imgs_per_cam=2, n_distractors=20, n_junk=5, structure=False, progress=False)
     src, tgt = get_dataset('synthetic', root/'A', seed=1, **synth), get_dataset('synthetic', root/'B', seed=2, **synth)
     base = PaulConfig(dataset='synthetic', pretrained='(per seed)', backbone='resnet18', height=64, width=48, batch_size=32, epochs=3,
-                      eval_every=3, test_batch_size=128, num_workers=0, amp='off')
+                      eval_every=3, test_batch_size=128, num_workers=0, amp='off', memory_fill='eval', ap='step')
     arms = {'BN statistics only (lr 1e-12)': dataclasses.replace(base, lr=1e-12), 'PAUL (PEDAL + IPFL)': base,
             'PEDAL only': dataclasses.replace(base, ipfl_weight=0.), 'IPFL only': dataclasses.replace(base, pedal_weight=0.)}
     def stage1(seed):

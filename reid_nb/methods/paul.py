@@ -8,7 +8,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 import numpy as np
 import torch
 from torch import nn
@@ -16,14 +16,15 @@ import torch.nn.functional as F
 import matplotlib.pyplot as plt
 
 # %% auto #0
-__all__ = ['DATASET_PRESETS', 'PaulOutput', 'PatchNet', 'patch_boxes', 'show_patches', 'merge_all_splits', 'TruePairSampler',
-           'paul_pretrain_loss', 'EpochTableLR', 'PaulPretrainConfig', 'paul_param_groups', 'SavePretrained',
-           'paul_pretrain_trainer', 'train_paul_pretrain', 'paul_step_losses', 'PIDMemory', 'patch_memory',
-           'PaulConfig', 'resolve_pretrained', 'paul_model', 'Paul', 'paul_trainer', 'train_paul']
+__all__ = ['PAUL_PRETRAIN_OFFICIAL', 'PAUL_TEST', 'PAUL_PRETRAIN', 'DATASET_PRESETS', 'PAUL_OFFICIAL', 'PAUL', 'PaulOutput',
+           'PatchNet', 'patch_boxes', 'show_patches', 'merge_all_splits', 'TruePairSampler', 'paul_pretrain_loss',
+           'EpochTableLR', 'PaulPretrainConfig', 'paul_param_groups', 'SavePretrained', 'paul_pretrain_trainer',
+           'paul_step_losses', 'PIDMemory', 'patch_memory', 'PaulConfig', 'resolve_pretrained', 'paul_model', 'Paul',
+           'paul_trainer']
 
 # %% ../../nbs/23_methods.paul.ipynb #c97e7e39
-from ..core import default_device, seed_everything, get_logger, is_main_process
-from ..data.datasets import ReidDataset, ReidRecord, ImageDataset, as_dataset
+from ..core import seed_everything, get_logger, is_main_process
+from ..data.datasets import ReidDataset, ReidRecord, ImageDataset
 from ..data.transforms import build_train_transform, build_test_transform, build_paul_transform, denormalize
 from ..data.samplers import EpochSampler, ShuffleSampler, make_loader, build_loaders
 from ..models.backbones import BACKBONES
@@ -32,6 +33,7 @@ from ..losses import triplet_loss, pedal_loss, ipfl_loss
 from ..memory import KeyedMemory, momentum_update
 from ..evaluate import extract_features, trainer_eval
 from ..train import Trainer, Callback, build_scheduler, load_checkpoint, save_checkpoint
+from .protocol import RunConfig, Method, register_method
 
 # %% ../../nbs/23_methods.paul.ipynb #e0687843
 class PaulOutput(NamedTuple):
@@ -171,7 +173,7 @@ class EpochTableLR(torch.optim.lr_scheduler.LRScheduler):
 
 # %% ../../nbs/23_methods.paul.ipynb #dff31a42
 @dataclass
-class PaulPretrainConfig:
+class PaulPretrainConfig(RunConfig):
     "PAUL's supervised pre-training (train/supervised_train.py), with the authors' defaults"
     all_splits:bool=True # Train on train+query+gallery with the test ids as extra classes (PAUL's MSMT17Extra); False: the train split only
     backbone:str='resnet50' # A key of `reid_nb.models.backbones.BACKBONES`
@@ -196,35 +198,19 @@ class PaulPretrainConfig:
     triplet_weight:float=0.1 # Weight of the triplet term
     triplet_margin:float=1.0 # Margin of the triplet term
     flip_p:float=0.5 # Horizontal flip probability (the only augmentation)
-    eval_every:int=10 # Epochs between evaluations (only when all_splits is False)
+    ap:str='trapezoid' # AP of the evaluation (only when all_splits is False): 'trapezoid' (PAUL's area under the precision-recall curve) or 'step'
     test_batch_size:int=128 # Batch size of feature extraction
-    num_workers:int|None=None # Loader workers (None: `loader_defaults`)
-    amp:str|bool='auto' # Mixed precision, see `reid_nb.core.amp_dtype`
-    seed:int=1 # Seed of the run
 
-    def __post_init__(self):
-        name = type(self).__name__
-        if self.backbone not in BACKBONES: raise ValueError(f"{name}: unknown backbone {self.backbone!r}; registered: {sorted(BACKBONES)}")
-        for g in ('generator', 'new', 'backbone'):
-            m, l = tuple(getattr(self, f'milestones_{g}')), tuple(getattr(self, f'lr_{g}'))
-            setattr(self, f'milestones_{g}', m); setattr(self, f'lr_{g}', l)
-            if len(l) != len(m) + 1: raise ValueError(f"{name}: lr_{g} needs one rate more than milestones_{g} has milestones, got {l} and {m}")
-            if list(m) != sorted(m): raise ValueError(f"{name}: milestones_{g} must be increasing, got {m}")
-            if min(l) < 0: raise ValueError(f"{name}: lr_{g} must be >= 0, got {l}")
-        for k in ('height', 'width', 'n_patches', 'dim', 'emb_dim', 'batch_size', 'epochs', 'eval_every', 'test_batch_size'):
-            if int(getattr(self, k)) < 1: raise ValueError(f"{name}: {k} must be >= 1, got {getattr(self, k)}")
-        for k in ('weight_decay', 'triplet_weight', 'triplet_margin'):
-            if getattr(self, k) < 0: raise ValueError(f"{name}: {k} must be >= 0, got {getattr(self, k)}")
-        if self.iters is not None and self.iters < 1: raise ValueError(f"{name}: iters must be >= 1 or None, got {self.iters}")
-        if not 0 <= self.flip_p <= 1: raise ValueError(f"{name}: flip_p must be in [0, 1], got {self.flip_p}")
+    rules:ClassVar[dict] = dict(backbone=BACKBONES, ap=('step', 'trapezoid'), lr_generator='>=0', lr_new='>=0', lr_backbone='>=0',
+                                height='>=1', width='>=1', n_patches='>=1', dim='>=1', emb_dim='>=1', batch_size='>=1', iters='>=1',
+                                weight_decay='>=0', triplet_weight='>=0', triplet_margin='>=0', flip_p='[0,1]')
+    relations:ClassVar[tuple] = tuple(r for g in ('generator', 'new', 'backbone') for r in (
+        (f'len(lr_{g}) == len(milestones_{g}) + 1', f'lr_{g} holds one rate more than milestones_{g} has milestones'),
+        (f'[*milestones_{g}] == sorted(milestones_{g})', f'milestones_{g} are increasing epochs')))
+    tiny_settings:ClassVar[dict] = dict(  # seconds on the CPU: ResNet-18 from random init at 64×48, 2 epochs of 2 batches of 4 pairs
+        backbone='resnet18', imagenet=None, height=64, width=48, batch_size=4, epochs=2, iters=2, milestones_generator=(1,), lr_generator=(0., 1e-5),
+        milestones_new=(10,), lr_new=(0.1, 0.01), milestones_backbone=(10,), lr_backbone=(0.01, 0.001), eval_every=1)
 
-    @classmethod
-    def tiny(cls, **kwargs) -> PaulPretrainConfig: # A config small enough for a CPU test run
-        "A seconds-long CPU setting: ResNet-18 at 64×48, 2 epochs of 2 batches of 4 pairs"
-        d = dict(backbone='resnet18', imagenet=None, height=64, width=48, batch_size=4, epochs=2, iters=2, milestones_generator=(1,), lr_generator=(0., 1e-5),
-                 milestones_new=(10,), lr_new=(0.1, 0.01), milestones_backbone=(10,), lr_backbone=(0.01, 0.001), eval_every=1,
-                 test_batch_size=64, num_workers=0, amp='off')
-        return cls(**{**d, **kwargs})
 
 # %% ../../nbs/23_methods.paul.ipynb #3de02be3
 def paul_param_groups(
@@ -264,7 +250,7 @@ def paul_pretrain_trainer(
 ) -> Trainer: # Ready to `fit`; `trainer.data` is the training set used
     "A `Trainer` for PAUL's supervised pre-training of `PatchNet` on a labelled source"
     seed_everything(cfg.seed)
-    dev = default_device(device)
+    run_dir, dev = cfg.place(run_dir, device)
     data = merge_all_splits(dataset) if cfg.all_splits else dataset
     n_cls = data.num_train_pids
     model = PatchNet(n_cls, backbone=cfg.backbone, last_stride=cfg.last_stride, pretrained=cfg.imagenet, n_patches=cfg.n_patches,
@@ -280,30 +266,51 @@ def paul_pretrain_trainer(
                      device=dev, num_workers=cfg.num_workers, seed=cfg.seed)
     def step(t, batch):
         return paul_pretrain_loss(t.model(batch[0]), batch[1], cfg.triplet_weight, cfg.triplet_margin)
-    ev = (trainer_eval(dataset, cfg, dev, build_test_transform((cfg.height, cfg.width), interpolation='bilinear'), flip=False)
+    ev = (trainer_eval(dataset, cfg, dev, build_test_transform((cfg.height, cfg.width), interpolation='bilinear'), flip=False, ap=cfg.ap)
           if evaluate and not cfg.all_splits and dataset.query and dataset.gallery else None)
     t = Trainer(model, dl, step, opt, cfg.epochs, sched=sched, iters_per_epoch=cfg.iters, device=dev, amp=cfg.amp, cbs=[SavePretrained(n_cls), *kwargs.pop('cbs', [])],
                 run_dir=run_dir, eval_fn=ev, eval_every=cfg.eval_every, config=cfg, progress=progress, **kwargs)
     t.data = data
     return t
 
-def _fit_stage(builder, name, cfg, dataset, root, run_dir, device, resume, **kwargs):
-    "Load `dataset` by name when needed, build a stage's trainer and fit it"
-    t = builder(cfg, as_dataset(dataset, root, name), run_dir=run_dir, device=device, **kwargs)
-    t.fit(resume=resume)
-    return t
 
-def train_paul_pretrain(
-    cfg:PaulPretrainConfig, # The configuration
-    dataset:str|ReidDataset, # A registered data set name (PAUL: 'msmt17') or a loaded data set
-    root:str|Path|None=None, # Data folder, when `dataset` is a name
-    run_dir:str|Path|None=None, # Run folder: checkpoints and pretrained.pth
-    device=None, # See `default_device`
-    resume:bool=False, # Continue from run_dir/last.pth
-    **kwargs, # Passed to `paul_pretrain_trainer`
-) -> Trainer: # The trained trainer
-    "PAUL's stage 1: the entry point of `reid_train paul_pretrain`"
-    return _fit_stage(paul_pretrain_trainer, 'train_paul_pretrain', cfg, dataset, root, run_dir, device, resume, **kwargs)
+# %% ../../nbs/23_methods.paul.ipynb #paulreg1
+PAUL_PRETRAIN_OFFICIAL = (  # (field, official value, where, why reid_nb differs); QizeYang/PAUL @3aacd59
+    ('all_splits', True, 'QizeYang/PAUL src/train/supervised_train.py:65', ''),   # --data MSMT17Extra
+    ('backbone', 'resnet50', 'QizeYang/PAUL src/models/patchnet.py:63', ''),
+    ('imagenet', 'IMAGENET1K_V1', 'QizeYang/PAUL src/models/patchnet.py:63', ''),  # resnet50-19c8e357.pth, torchvision's V1 weights
+    ('last_stride', 1, 'QizeYang/PAUL src/models/patchnet.py:68', ''),
+    ('height', 384, 'QizeYang/PAUL src/train/supervised_train.py:66', ''),
+    ('width', 128, 'QizeYang/PAUL src/train/supervised_train.py:67', ''),
+    ('n_patches', 6, 'QizeYang/PAUL src/models/patchnet.py:70', ''),
+    ('dim', 256, 'QizeYang/PAUL src/models/patchnet.py:71', ''),
+    ('emb_dim', 128, 'QizeYang/PAUL src/models/patchnet.py:82', ''),
+    ('batch_size', 48, 'QizeYang/PAUL src/train/supervised_train.py:37', ''),
+    ('epochs', 60, 'QizeYang/PAUL src/train/supervised_train.py:33', ''),
+    ('iters', None, 'QizeYang/PAUL src/train/supervised_train.py:98', ''),   # one pass over the data per epoch
+    ('milestones_generator', (10, 25, 40), 'QizeYang/PAUL src/train/supervised_train.py:126', ''),
+    ('lr_generator', (0., 0., 1e-5, 0.), 'QizeYang/PAUL src/train/supervised_train.py:126', ''),
+    ('milestones_new', (40,), 'QizeYang/PAUL src/train/supervised_train.py:127', ''),
+    ('lr_new', (0.1, 0.01), 'QizeYang/PAUL src/train/supervised_train.py:127', ''),
+    ('milestones_backbone', (40,), 'QizeYang/PAUL src/train/supervised_train.py:128', ''),
+    ('lr_backbone', (0.01, 0.001), 'QizeYang/PAUL src/train/supervised_train.py:128', ''),
+    ('momentum', 0.9, 'QizeYang/PAUL src/train/supervised_train.py:41', ''),
+    ('weight_decay', 1e-4, 'QizeYang/PAUL src/train/supervised_train.py:43', ''),
+    ('triplet_weight', 0.1, 'QizeYang/PAUL src/train/supervised_train.py:70', ''),
+    ('triplet_margin', 1.0, 'QizeYang/PAUL src/train/supervised_train.py:71', ''),
+    ('flip_p', 0.5, 'QizeYang/PAUL src/dataset/msmt17.py:175', ''),   # RandomHorizontalFlip(), the only augmentation
+    ('ap', 'trapezoid', 'QizeYang/PAUL src/utils/measure.py:13', ''),   # the repository's evaluation: auc(recall, precision)
+    ('amp', 'off', 'QizeYang/PAUL src/train/supervised_train.py', "mixed precision where the device has it; amp='off' is the paper's fp32"),
+    ('seed', None, 'QizeYang/PAUL src/train/supervised_train.py:52', 'a fixed seed, so a run repeats'),
+)
+PAUL_TEST = dict(interpolation='bilinear')  # PIL's default resize in PAUL's transforms; the AP comes from the config's `ap`
+
+PAUL_PRETRAIN = register_method(Method(
+    'paul_pretrain', PaulPretrainConfig, paul_pretrain_trainer,
+    network=lambda cfg, n: PatchNet(n, backbone=cfg.backbone, last_stride=cfg.last_stride, n_patches=cfg.n_patches, dim=cfg.dim, emb_dim=cfg.emb_dim),
+    test=lambda cfg: dict(PAUL_TEST, ap=cfg.ap), official=PAUL_PRETRAIN_OFFICIAL,
+    summary='PAUL stage 1 (2019): supervised pre-training of the six-patch network on a labelled source (all of MSMT17)'))
+
 
 # %% ../../nbs/23_methods.paul.ipynb #3463ffa4
 def paul_step_losses(
@@ -382,7 +389,7 @@ DATASET_PRESETS = {  # PEDAL scale and batch size (images, before the copies) of
 }
 
 @dataclass
-class PaulConfig:
+class PaulConfig(RunConfig):
     "PAUL's unsupervised stage (unsupervised/unsupervised_train.py) with the authors' defaults, plus CFL's switches (off)"
     dataset:str='market1501' # Target preset (a key of `DATASET_PRESETS`): PEDAL scale and batch size
     pretrained:str|None=None # Stage-1 run folder (pretrained.pth or last.pth in it) or checkpoint file; None: not PAUL (see `imagenet`)
@@ -403,7 +410,7 @@ class PaulConfig:
     pedal_weight:float=2. # Weight of PEDAL
     ipfl_weight:float=1. # Weight of IPFL
     memory_momentum:float=0.1 # Weight of the new feature in both memories
-    memory_fill:str='eval' # Fill the patch memory before training in 'eval' mode (fix) or 'train' mode (PAUL: moves the BN statistics)
+    memory_fill:str='train' # Fill the patch memory before training in 'train' mode (PAUL: the BN statistics move) or 'eval' mode (they stay the pre-trained net's)
     freeze_generator:bool=True # Patch generator not trained (PAUL: lr 0)
     freeze_anchors:bool=True # Embedding weights (the anchors) not trained (PAUL: not in the optimizer)
     lr:float=1e-4 # SGD learning rate
@@ -418,32 +425,19 @@ class PaulConfig:
     patch_update:str='momentum' # Patch memory rule: 'momentum' (PAUL), 'replace' (CFL smooth.py) or 'pid' (CFL smooth_pid.py)
     pid_ki:float=0. # K_I of the PID update (CFL: 0)
     pid_kd:float=0.2 # K_D of the PID update (CFL: 0.2)
+    ap:str='trapezoid' # AP of the evaluation: 'trapezoid' (PAUL's area under the precision-recall curve) or 'step' (torchreid's)
     eval_every:int=5 # Epochs between evaluations (and the last)
     test_batch_size:int=128 # Batch size of feature extraction and of the memory fill
-    num_workers:int|None=None # Loader workers (None: `loader_defaults`)
-    amp:str|bool='auto' # Mixed precision, see `reid_nb.core.amp_dtype`
-    seed:int=1 # Seed of the run
 
-    def __post_init__(self):
-        name = type(self).__name__
-        if self.dataset not in DATASET_PRESETS: raise ValueError(f"{name}: unknown dataset preset {self.dataset!r}; choose from {sorted(DATASET_PRESETS)}")
-        if self.backbone not in BACKBONES: raise ValueError(f"{name}: unknown backbone {self.backbone!r}; registered: {sorted(BACKBONES)}")
-        p = DATASET_PRESETS[self.dataset]
-        if self.scale is None: self.scale = p['scale']
-        if self.batch_size is None: self.batch_size = p['batch_size']
-        if self.memory_fill not in ('eval', 'train'): raise ValueError(f"{name}: memory_fill must be 'eval' or 'train', got {self.memory_fill!r}")
-        if self.patch_update not in ('momentum', 'replace', 'pid'):
-            raise ValueError(f"{name}: patch_update must be 'momentum', 'replace' or 'pid', got {self.patch_update!r}")
-        for k in ('lr', 'scale'):
-            if not getattr(self, k) > 0: raise ValueError(f"{name}: {k} must be > 0, got {getattr(self, k)}")
-        for k in ('height', 'width', 'n_patches', 'dim', 'emb_dim', 'k', 'max_iter', 'nearest', 'step_size', 'epochs', 'batch_size',
-                  'eval_every', 'test_batch_size'):
-            if int(getattr(self, k)) < 1: raise ValueError(f"{name}: {k} must be >= 1, got {getattr(self, k)}")
-        for k in ('margin', 'pedal_weight', 'ipfl_weight', 'weight_decay', 'k_growth'):
-            if getattr(self, k) < 0: raise ValueError(f"{name}: {k} must be >= 0, got {getattr(self, k)}")
-        if self.n_views < 2: raise ValueError(f"{name}: n_views must be >= 2 (IPFL compares an image with its copies), got {self.n_views}")
-        if self.iters is not None and self.iters < 1: raise ValueError(f"{name}: iters must be >= 1 or None, got {self.iters}")
-        if not 0 < self.memory_momentum <= 1: raise ValueError(f"{name}: memory_momentum must be in (0, 1], got {self.memory_momentum}")
+    rules:ClassVar[dict] = dict(backbone=BACKBONES, memory_fill=('train', 'eval'), patch_update=('momentum', 'replace', 'pid'), ap=('step', 'trapezoid'),
+                                lr='>0', scale='>0', height='>=1', width='>=1', n_patches='>=1', dim='>=1', emb_dim='>=1', k='>=1',
+                                max_iter='>=1', nearest='>=1', step_size='>=1', batch_size='>=1', iters='>=1', margin='>=0',
+                                pedal_weight='>=0', ipfl_weight='>=0', weight_decay='>=0', k_growth='>=0', memory_momentum='(0,1]')
+    relations:ClassVar[tuple] = (('n_views >= 2', 'IPFL compares an image with its copies'),)
+    presets:ClassVar[dict] = DATASET_PRESETS
+    preset_field:ClassVar[str] = 'dataset'
+    tiny_settings:ClassVar[dict] = dict(  # seconds on the CPU: the tiny synthetic data, ResNet-18 at 64×48, 2 epochs of 2 batches of 4 images, k 3
+        dataset='synthetic', backbone='resnet18', height=64, width=48, batch_size=4, iters=2, k=3, epochs=2, lr=1e-3, eval_every=2)
 
     def k_at(self,
         epoch:int, # 0-based epoch
@@ -451,12 +445,6 @@ class PaulConfig:
         "PEDAL's neighbourhood size at `epoch` (fixed k, or CFL's growing k)"
         return self.k + (self.k_growth * epoch) // self.epochs
 
-    @classmethod
-    def tiny(cls, **kwargs) -> PaulConfig: # A config small enough for a CPU test run
-        "A seconds-long CPU setting on the tiny synthetic data: ResNet-18 at 64×48, 2 epochs of 2 batches of 4 images, k 3"
-        d = dict(dataset='synthetic', backbone='resnet18', height=64, width=48, batch_size=4, iters=2, k=3, epochs=2, lr=1e-3, eval_every=2,
-                 test_batch_size=64, num_workers=0, amp='off')
-        return cls(**{**d, **kwargs})
 
 # %% ../../nbs/23_methods.paul.ipynb #c799d81f
 def resolve_pretrained(
@@ -557,7 +545,7 @@ def paul_trainer(
 ) -> Trainer: # Ready to `fit`; the callback is `trainer.paul`, the evaluation `trainer.eval_fn`
     "A `Trainer` for PAUL's unsupervised stage on `dataset`"
     seed_everything(cfg.seed)
-    dev = default_device(device)
+    run_dir, dev = cfg.place(run_dir, device)
     model = model if model is not None else paul_model(cfg, kwargs.get('logger'))
     paul = Paul(cfg, dataset.train)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -567,21 +555,56 @@ def paul_trainer(
     n = len(dataset.train)
     dl = make_loader(ImageDataset(dataset.train, transform=tfm), cfg.batch_size, ShuffleSampler(n, seed=cfg.seed),
                      drop_last=n >= cfg.batch_size, device=dev, num_workers=cfg.num_workers, seed=cfg.seed)
-    ev = trainer_eval(dataset, cfg, dev, build_test_transform((cfg.height, cfg.width), interpolation='bilinear'), flip=False) if evaluate else None
+    ev = trainer_eval(dataset, cfg, dev, build_test_transform((cfg.height, cfg.width), interpolation='bilinear'), flip=False, ap=cfg.ap) if evaluate else None
     t = Trainer(model, dl, paul.step, opt, cfg.epochs, sched=sched, iters_per_epoch=cfg.iters, device=dev, amp=cfg.amp, cbs=[paul, *kwargs.pop('cbs', [])],
                 run_dir=run_dir, eval_fn=ev, eval_every=cfg.eval_every, modules=dict(patch_memory=paul.patch_memory, centres=paul.centres),
                 config=cfg, progress=progress, **kwargs)
     t.paul = paul
     return t
 
-def train_paul(
-    cfg:PaulConfig, # The configuration
-    dataset:str|ReidDataset, # A registered data set name (e.g. 'market1501') or a loaded data set
-    root:str|Path|None=None, # Data folder, when `dataset` is a name
-    run_dir:str|Path|None=None, # Checkpoints and history
-    device=None, # See `default_device`
-    resume:bool=False, # Continue from run_dir/last.pth
-    **kwargs, # Passed to `paul_trainer`
-) -> Trainer: # The trained trainer
-    "PAUL's stage 2: the entry point of `reid_train paul`"
-    return _fit_stage(paul_trainer, 'train_paul', cfg, dataset, root, run_dir, device, resume, **kwargs)
+
+# %% ../../nbs/23_methods.paul.ipynb #paulreg2
+_T = 'QizeYang/PAUL src/unsupervised/unsupervised_train.py'
+PAUL_OFFICIAL = (  # (field, official value, where, why reid_nb differs); QizeYang/PAUL @3aacd59, the README's Market-1501 command
+    ('pretrained', 'snapshot/PRE_NAME/checkpoint.pth', f'{_T}:116', 'a path on your machine: the paul_pretrain run folder'),
+    ('backbone', 'resnet50', 'QizeYang/PAUL src/models/patchnet.py:140', ''),
+    ('last_stride', 1, 'QizeYang/PAUL src/models/patchnet.py:68', ''),
+    ('height', 384, f'{_T}:64', ''),
+    ('width', 128, f'{_T}:65', ''),
+    ('n_patches', 6, 'QizeYang/PAUL src/models/patchnet.py:70', ''),
+    ('dim', 256, 'QizeYang/PAUL src/models/patchnet.py:145', ''),
+    ('emb_dim', 128, 'QizeYang/PAUL src/models/patchnet.py:82', ''),
+    ('n_views', 2, f'{_T}:62', ''),
+    ('scale', 15., 'QizeYang/PAUL README.md:53', ''),
+    ('batch_size', 42, 'QizeYang/PAUL README.md:53', ''),
+    ('k', 10, 'QizeYang/PAUL src/loss/myloss.py:7', ''),
+    ('margin', 2., f'{_T}:77', ''),
+    ('max_iter', 15, 'QizeYang/PAUL src/loss/myloss.py:38', ''),
+    ('nearest', 3, 'QizeYang/PAUL src/loss/myloss.py:38', ''),
+    ('pedal_weight', 2., f'{_T}:75', ''),
+    ('ipfl_weight', 1., f'{_T}:76', ''),
+    ('memory_momentum', 0.1, f'{_T}:74', ''),
+    ('memory_fill', 'train', f'{_T}:156', ''),
+    ('freeze_generator', True, 'QizeYang/PAUL src/models/patchnet.py:158', ''),
+    ('freeze_anchors', True, 'QizeYang/PAUL src/models/patchnet.py:153', ''),   # new.embedding is not in get_param's groups
+    ('lr', 1e-4, 'QizeYang/PAUL README.md:53', ''),
+    ('momentum', 0.9, f'{_T}:43', ''),
+    ('weight_decay', 1e-4, f'{_T}:45', ''),
+    ('step_size', 50, f'{_T}:35', ''),   # stepped at each epoch's start: `build_scheduler(offset=1)`
+    ('gamma', 0.1, f'{_T}:147', ''),
+    ('epochs', 60, f'{_T}:33', ''),
+    ('iters', None, f'{_T}:108', ''),   # one pass over the data per epoch
+    ('k_growth', 0, 'QizeYang/PAUL src/loss/myloss.py:7', ''),
+    ('patch_update', 'momentum', 'QizeYang/PAUL src/loss/smooth.py:72', ''),
+    ('ap', 'trapezoid', 'QizeYang/PAUL src/utils/measure.py:13', ''),   # auc(recall, precision) of precision_recall_curve
+    ('eval_every', 'epochs 0, 3, 6, 9, 15, 20, …, 55, 59', f'{_T}:185', 'a regular rule: every 5 epochs and the last'),
+    ('amp', 'off', _T, "mixed precision where the device has it; amp='off' is the paper's fp32"),
+    ('seed', None, f'{_T}:52', 'a fixed seed, so a run repeats'),
+)
+
+PAUL = register_method(Method(
+    'paul', PaulConfig, paul_trainer,
+    network=lambda cfg, n: PatchNet(unsupervised=True, backbone=cfg.backbone, last_stride=cfg.last_stride, n_patches=cfg.n_patches, dim=cfg.dim, emb_dim=cfg.emb_dim),
+    test=lambda cfg: dict(PAUL_TEST, ap=cfg.ap), official=PAUL_OFFICIAL,
+    summary='PAUL (2019): unsupervised adaptation of a stage-1 network with a patch memory (PEDAL) and image-level cycle ranking (IPFL)'))
+
