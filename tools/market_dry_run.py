@@ -7,7 +7,9 @@ every image). Per stage it records the preparation's and the iterations' wall ti
 (resident on the CPU, allocated on a GPU), the cluster count and every iteration's losses. A finished method is skipped
 when the same output file is written again.
 
-    python tools/market_dry_run.py [METHOD ...] [--device cpu|cuda] [--iters N] [--amp off|auto] [--out FILE] [--root DIR]
+    python tools/market_dry_run.py [METHOD ...] [--device cpu|cuda] [--iters N] [--amp off|auto] [--out FILE] [--root DIR] [--tiny]
+
+`--tiny` rehearses the same plumbing in seconds: each method's tiny CPU setting on the tiny synthetic sets.
 
 On the CPU the 256-image batches of Cluster Contrast, GCL's stage 1 and camera-aware learning are cut to 64: ResNet-50 at
 256x128 needs about 25 GB of activations for 256 images, more than a 24 GB machine has.
@@ -56,14 +58,14 @@ class Peak:
         p, self.peak = max(self.peak, rss_mb()), rss_mb()
         return round(p)
 
-def datasets(root):
-    "The Market-1501-scale target and the MSMT17-scale labelled set (written once, then reused)"
+def datasets(root, tiny=False):
+    "The Market-1501-scale target and the MSMT17-scale labelled set (written once, then reused); tiny sets with `tiny`"
     from reid_nb.data.synthetic import make_synthetic_reid
     from reid_nb.data.datasets import get_dataset
     out = {}
     for name, seed in (('market1501', 0), ('msmt17', 1)):
-        d = Path(root)/f'{name}-scale'
-        make_synthetic_reid(d, preset=name, seed=seed, structure=False, progress=True)
+        d = Path(root)/f"{name}-{'tiny' if tiny else 'scale'}"
+        make_synthetic_reid(d, preset='tiny' if tiny else name, seed=seed, structure=False, progress=not tiny)
         out[name] = get_dataset('synthetic', d)
     return out
 
@@ -75,7 +77,7 @@ def _n_images(b) -> int:
     if isinstance(b, (list, tuple)): return next((n for n in map(_n_images, b) if n), 0)
     return 0
 
-def run_one(name, root, device, iters, amp):
+def run_one(name, root, device, iters, amp, tiny=False):
     "Run one method in this process and return its record"
     import torch
     from reid_nb.methods.protocol import get_method, configure
@@ -84,9 +86,10 @@ def run_one(name, root, device, iters, amp):
     preset, over, cpu_over = PLAN[name]
     fields = m.config.__dataclass_fields__
     weights = {k: None for k in ('pretrained', 'imagenet') if k in fields}   # no ImageNet weights can be downloaded here
-    over = {**over, **(cpu_over if device == 'cpu' else {})}
-    cfg = configure(m, preset, **weights, **over, device=device, amp=amp, num_workers=min(8, os.cpu_count() or 1))
-    data = datasets(root)
+    over = {**over, **(cpu_over if device == 'cpu' and not tiny else {})}
+    if tiny and m.config.preset_field: over[m.config.preset_field] = m.config.tiny_settings.get(m.config.preset_field, preset)
+    cfg = configure(m, preset, tiny=tiny, **weights, **over, device=device, amp=amp, num_workers=0 if tiny else min(8, os.cpu_count() or 1))
+    data = datasets(root, tiny)
     ds = data['msmt17' if name == 'paul_pretrain' else 'market1501']
     extra = dict(source=data['msmt17']) if m.needs_source(cfg) else {}
     peak, stages, cuda = Peak(device.startswith('cuda')), [], device.startswith('cuda')
@@ -122,8 +125,8 @@ def run_one(name, root, device, iters, amp):
         build_s = time.time() - t0
         t.fit()
     return dict(method=name, preset=preset, device=device, amp=amp, note=NOTES.get(name, ''),
-                cut_for_cpu={k: [getattr(m.config(**({m.config.preset_field: preset} if m.config.preset_field else {})), k), v]
-                             for k, v in (cpu_over if device == 'cpu' else {}).items()},
+                tiny=tiny, cut_for_cpu={k: [getattr(m.config(**({m.config.preset_field: preset} if m.config.preset_field else {})), k), v]
+                                        for k, v in (cpu_over if device == 'cpu' and not tiny else {}).items()},
                 backbone=cfg.backbone, input=[cfg.height, cfg.width], train_images=len(ds.train),
                 parameters_m=round(sum(p.numel() for p in t.module.parameters()) / 1e6, 2), build_s=round(build_s, 1), stages=stages,
                 torch=torch.__version__, threads=torch.get_num_threads(),
@@ -131,21 +134,22 @@ def run_one(name, root, device, iters, amp):
 
 def main(argv):
     root = Path(opt(argv, '--root', Path.home()/'.cache'/'reid_nb'/'market-scale'))
-    device, iters, amp = opt(argv, '--device', 'cpu'), int(opt(argv, '--iters', 2)), opt(argv, '--amp', 'off')
+    device, iters, amp, tiny = opt(argv, '--device', 'cpu'), int(opt(argv, '--iters', 2)), opt(argv, '--amp', 'off'), '--tiny' in argv
     if '--one' in argv:
-        print('RESULT ' + json.dumps(run_one(opt(argv, '--one', None), root, device, iters, amp)))
+        print('RESULT ' + json.dumps(run_one(opt(argv, '--one', None), root, device, iters, amp, tiny)))
         return
     out = Path(opt(argv, '--out', REPO/'benchmarks'/'market_dry_run.json'))
     names = [a for a in argv if a in ORDER] or list(ORDER)
     res = json.loads(out.read_text()) if out.exists() else {}
-    if not all((root/f'{n}-scale'/'Market-1501-v15.09.15'/'synthetic.json').exists() for n in ('market1501', 'msmt17')):
+    if not tiny and not all((root/f'{n}-scale'/'Market-1501-v15.09.15'/'synthetic.json').exists() for n in ('market1501', 'msmt17')):
         t0 = time.time(); datasets(root)
         res['_data'] = dict(seconds=round(time.time() - t0), cpus=os.cpu_count())
     for n in names:
         key = f'{n}@{device}/{amp}'
         if key in res and 'error' not in res[key]: continue
         print(f'== {key}', flush=True)
-        r = subprocess.run([sys.executable, __file__, '--one', n, '--root', str(root), '--device', device, '--iters', str(iters), '--amp', amp],
+        r = subprocess.run([sys.executable, __file__, '--one', n, '--root', str(root), '--device', device, '--iters', str(iters), '--amp', amp]
+                           + (['--tiny'] if tiny else []),
                            capture_output=True, text=True, cwd=REPO)
         line = next((l for l in r.stdout.splitlines() if l.startswith('RESULT ')), None)
         res[key] = json.loads(line[7:]) if line else dict(method=n, device=device, amp=amp, error=(r.stderr or r.stdout)[-3000:])
@@ -156,4 +160,6 @@ def main(argv):
                                  for x in s)), flush=True)
         out.parent.mkdir(exist_ok=True); out.write_text(json.dumps(res, indent=1))
 
-if __name__ == '__main__': main(sys.argv[1:])
+if __name__ == '__main__':
+    sys.path.insert(0, str(REPO))
+    main(sys.argv[1:])
