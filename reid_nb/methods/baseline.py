@@ -4,29 +4,34 @@
 
 # %% ../../nbs/21_methods.baseline.ipynb #bad9e62a
 from __future__ import annotations
+import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 import torch
 from torch import nn
+from torchvision.transforms import v2
 
 # %% auto #0
-__all__ = ['BaselineConfig', 'PKEpochSampler', 'baseline_model', 'baseline_loss', 'SaveWeights', 'BaselineStep',
-           'baseline_loader', 'baseline_trainer', 'train_baseline', 'load_reid_weights']
+__all__ = ['TRAIN_AUGMENT', 'BASELINE_OFFICIAL', 'BASELINE', 'BaselineConfig', 'PKEpochSampler', 'baseline_model',
+           'baseline_loss', 'BoxErasing', 'random_erasing', 'baseline_transform', 'baseline_test', 'SaveWeights',
+           'BaselineStep', 'baseline_loader', 'baseline_trainer', 'load_reid_weights']
 
 # %% ../../nbs/21_methods.baseline.ipynb #8eeddc64
-from ..core import default_device, seed_everything, get_logger, is_main_process
-from ..data.datasets import ReidDataset, as_dataset
-from ..data.transforms import build_train_transform, IMAGENET_MEAN
+from ..core import seed_everything, get_logger, is_main_process
+from ..data.datasets import ReidDataset
+from ..data.transforms import build_train_transform, build_test_transform, IMAGENET_MEAN
 from ..data.samplers import RandomIdentitySampler, build_loaders
 from ..models.backbones import BACKBONES, read_checkpoint
 from ..models.heads import build_model, ReidModel, ReidOutput
 from ..losses import cross_entropy_ls, triplet_loss
 from ..evaluate import trainer_eval
 from ..train import Trainer, Callback, build_optimizer, build_scheduler, param_groups
+from .protocol import RunConfig, Method, register_method
 
 # %% ../../nbs/21_methods.baseline.ipynb #001a70be
 @dataclass
-class BaselineConfig:
+class BaselineConfig(RunConfig):
     "The bag-of-tricks baseline's settings, with the authors' defaults (CE with label smoothing + batch-hard triplet, BNNeck, warm-up)"
     backbone:str='resnet50' # A key of `reid_nb.models.backbones.BACKBONES`
     pretrained:str|None='IMAGENET1K_V1' # ImageNet weights (name or path, see `load_pretrained`), as the recipe starts; None: random init
@@ -45,51 +50,31 @@ class BaselineConfig:
     epochs:int=120 # Training epochs
     iters:int|None=None # Iterations per epoch (None: one pass of the P×K sampler over all training images)
     batch_size:int=64 # Images per batch, P × K
-    num_instances:int=4 # K, images per identity in a batch
+    num_instances:int=4 # K, images per identity in a batch (at least 2: the triplet loss needs a positive)
     height:int=256 # Input height
     width:int=128 # Input width
+    interpolation:str='bilinear' # Resize interpolation in training and test: 'bilinear' (the recipe's `T.Resize`), 'bicubic' or 'nearest'
     pad:int=10 # Padding before the random crop back to the input size (10 pixels at 256×128; scale it with the input)
     erasing_p:float=0.5 # Random-erasing probability (trick 2), erased pixels set to the ImageNet mean
+    erasing:str='uniform' # How the erased box's aspect ratio is drawn in [0.3, 1/0.3]: 'uniform' (the recipe's, `BoxErasing`) or 'log' (torchvision's `RandomErasing`)
     test_feat:str='after' # Test feature: 'after' the BNNeck (cosine, the recipe) or 'before' it
     test_flip:bool=False # Add the features of the mirrored image at test time (the recipe does not)
     ap:str='step' # 'step' (the recipe's evaluation) or 'trapezoid' (Market devkit)
-    eval_every:int=10 # Epochs between evaluations, and at the last epoch
-    test_batch_size:int=256 # Batch size of feature extraction
-    num_workers:int|None=None # Loader workers (None: `loader_defaults`)
-    amp:str|bool='auto' # Mixed precision, see `reid_nb.core.amp_dtype`
-    seed:int=1 # Seed of the run
 
-    def __post_init__(self):
-        if self.backbone not in BACKBONES: raise ValueError(f"BaselineConfig: unknown backbone {self.backbone!r}; registered: {sorted(BACKBONES)}")
-        if self.test_feat not in ('after', 'before'): raise ValueError(f"BaselineConfig: test_feat must be 'after' or 'before', got {self.test_feat!r}")
-        if self.ap not in ('trapezoid', 'step'): raise ValueError(f"BaselineConfig: ap must be 'step' or 'trapezoid', got {self.ap!r}")
-        if self.last_stride not in (1, 2): raise ValueError(f"BaselineConfig: last_stride must be 1 or 2, got {self.last_stride}")
-        if not 0 <= self.label_smooth < 1: raise ValueError(f"BaselineConfig: label_smooth must be in [0, 1), got {self.label_smooth}")
-        if not 0 <= self.erasing_p <= 1: raise ValueError(f"BaselineConfig: erasing_p must be a probability in [0, 1], got {self.erasing_p}")
-        if not 0 < self.warmup_factor <= 1: raise ValueError(f"BaselineConfig: warmup_factor must be in (0, 1], got {self.warmup_factor}")
-        for k in ('margin', 'id_weight', 'tri_weight', 'weight_decay', 'warmup', 'pad'):
-            if getattr(self, k) < 0: raise ValueError(f"BaselineConfig: {k} must be >= 0, got {getattr(self, k)}")
-        if self.id_weight == 0 and self.tri_weight == 0: raise ValueError("BaselineConfig: id_weight and tri_weight are both 0, so there is no loss to train")
-        for k in ('lr', 'gamma'):
-            if not getattr(self, k) > 0: raise ValueError(f"BaselineConfig: {k} must be > 0, got {getattr(self, k)}")
-        for k in ('epochs', 'batch_size', 'height', 'width', 'eval_every', 'test_batch_size'):
-            if int(getattr(self, k)) < 1: raise ValueError(f"BaselineConfig: {k} must be >= 1, got {getattr(self, k)}")
-        if self.num_instances < 2: raise ValueError(f"BaselineConfig: num_instances must be >= 2 (the triplet loss needs a positive in the batch), got {self.num_instances}")
-        if self.batch_size % self.num_instances or self.batch_size // self.num_instances < 2:
-            raise ValueError(f"BaselineConfig: batch_size ({self.batch_size}) must be a multiple of num_instances ({self.num_instances}) "
-                             f"holding at least 2 identities: a batch is P identities × K images")
-        if self.iters is not None and self.iters < 1: raise ValueError(f"BaselineConfig: iters must be >= 1 or None, got {self.iters}")
-        self.milestones = tuple(int(m) for m in self.milestones)
+    rules:ClassVar[dict] = dict(backbone=BACKBONES, last_stride=(1, 2), test_feat=('after', 'before'), ap=('step', 'trapezoid'),
+                                interpolation=('bilinear', 'bicubic', 'nearest'), erasing=('uniform', 'log'), label_smooth='[0,1)',
+                                erasing_p='[0,1]', warmup_factor='(0,1]', lr='>0', gamma='>0', margin='>=0', id_weight='>=0',
+                                tri_weight='>=0', weight_decay='>=0', warmup='>=0', pad='>=0', milestones='>=1', iters='>=1',
+                                batch_size='>=1', height='>=1', width='>=1', num_instances='>=2')
+    relations:ClassVar[tuple] = (
+        ('id_weight > 0 or tri_weight > 0', 'with both weights 0 there is no loss to train'),
+        ('batch_size % num_instances == 0 and batch_size // num_instances >= 2', 'a batch is P >= 2 identities × K images'))
+    tiny_settings:ClassVar[dict] = dict(  # seconds on the CPU: ResNet-18 from random init, 64×32 inputs, batches of 4 × 4 images, two short epochs
+        backbone='resnet18', pretrained=None, height=64, width=32, pad=3, epochs=2, iters=4, batch_size=16, warmup=1, milestones=(100,),
+        eval_every=1)
 
     @property
     def num_pids(self) -> int: return self.batch_size // self.num_instances  # P
-
-    @classmethod
-    def tiny(cls, **kwargs) -> BaselineConfig: # A config small enough for a CPU test run
-        "A seconds-long CPU setting: ResNet-18 from random init, 64×32 inputs, batches of 4 × 4 images, two short epochs"
-        d = dict(backbone='resnet18', pretrained=None, height=64, width=32, pad=3, epochs=2, iters=4, batch_size=16, warmup=1, milestones=(100,),
-                 eval_every=1, test_batch_size=64, num_workers=0, amp='off')
-        return cls(**{**d, **kwargs})
 
 # %% ../../nbs/21_methods.baseline.ipynb #319eebcf
 class PKEpochSampler(RandomIdentitySampler):
@@ -146,6 +131,75 @@ def baseline_loss(
     return dict(loss=id_weight * l_id + tri_weight * l_tri, loss_id=l_id.detach(), loss_tri=l_tri.detach(),
                 acc=(out.logits.argmax(1) == labels).float().mean())
 
+# %% ../../nbs/21_methods.baseline.ipynb #4c0454fe
+class BoxErasing(nn.Module):
+    "Random erasing as Zhong et al.'s code draws the box: area and aspect ratio uniform, up to `attempts` draws; on a (C, H, W) tensor"
+    def __init__(self,
+        p:float=0.5, # Probability of erasing an image
+        scale:tuple=(0.02, 0.4), # Range of the box's area, as a fraction of the image's
+        r1:float=0.3, # The aspect ratio h/w is drawn uniformly in [r1, 1/r1]
+        value:float|tuple=IMAGENET_MEAN, # Value written into the box: one per channel, or one for all
+        attempts:int=100, # Draws of a box before giving up (a box must fit inside the image)
+    ):
+        super().__init__()
+        if not 0 <= p <= 1: raise ValueError(f"BoxErasing: p must be a probability in [0, 1], got {p}")
+        if not 0 < r1 <= 1: raise ValueError(f"BoxErasing: r1 must be in (0, 1], got {r1}")
+        self.p, self.scale, self.r1, self.attempts = p, tuple(scale), r1, attempts
+        self.value = torch.as_tensor(value, dtype=torch.float32).reshape(-1, 1, 1)
+
+    def box(self,
+        H:int, W:int, # Image height and width
+    ) -> tuple|None: # (top, left, h, w), or None when no draw fits
+        "Draw one box as the recipe does"
+        lo, hi = self.scale
+        for _ in range(self.attempts):
+            area = H * W * (lo + (hi - lo) * torch.rand(()).item())
+            aspect = self.r1 + (1 / self.r1 - self.r1) * torch.rand(()).item()
+            h, w = int(round(math.sqrt(area * aspect))), int(round(math.sqrt(area / aspect)))
+            if w < W and h < H: return int(torch.randint(0, H - h + 1, ()).item()), int(torch.randint(0, W - w + 1, ()).item()), h, w
+        return None
+
+    def forward(self, img:torch.Tensor) -> torch.Tensor:
+        if torch.rand(()).item() >= self.p: return img
+        b = self.box(*img.shape[-2:])
+        if b is None: return img
+        t, l, h, w = b
+        img = img.clone()
+        img[..., t:t + h, l:l + w] = self.value.to(img.dtype)
+        return img
+
+    def extra_repr(self): return f"p={self.p}, scale={self.scale}, r1={self.r1}, attempts={self.attempts}"
+
+def random_erasing(
+    draw:str='uniform', # 'uniform': `BoxErasing`, as the re-ID codes draw the box; 'log': torchvision's `RandomErasing`
+    p:float=0.5, # Probability of erasing an image
+    scale:tuple=(0.02, 0.4), # Range of the box's area, as a fraction of the image's
+    r1:float=0.3, # Aspect-ratio range [r1, 1/r1]
+    value:float|tuple=IMAGENET_MEAN, # Value written into the box
+) -> nn.Module:
+    "Random erasing with the box's aspect ratio drawn as `draw` says"
+    if draw == 'uniform': return BoxErasing(p, scale, r1, value)
+    if draw == 'log': return v2.RandomErasing(p, scale=tuple(scale), ratio=(r1, 1 / r1), value=list(value) if isinstance(value, (tuple, list)) else value)
+    raise ValueError(f"random_erasing: draw must be 'uniform' or 'log', got {draw!r}")
+
+# %% ../../nbs/21_methods.baseline.ipynb #f4450a43
+TRAIN_AUGMENT = dict(flip_p=0.5, erase_scale=(0.02, 0.4), erase_r1=0.3, erase_value=IMAGENET_MEAN)  # the recipe's data/transforms/build.py
+
+def baseline_transform(
+    cfg:BaselineConfig, # The configuration (size, interpolation, pad, erasing)
+) -> v2.Compose: # PIL image → augmented (3, H, W) tensor
+    "The recipe's training augmentation: resize, flip, pad + crop, normalise, random erasing with the ImageNet mean"
+    a = TRAIN_AUGMENT
+    tf = build_train_transform((cfg.height, cfg.width), flip_p=a['flip_p'], pad=cfg.pad, erase_p=0, interpolation=cfg.interpolation)
+    if cfg.erasing_p == 0: return tf
+    return v2.Compose([tf, random_erasing(cfg.erasing, cfg.erasing_p, a['erase_scale'], a['erase_r1'], a['erase_value'])])
+
+def baseline_test(
+    cfg:BaselineConfig, # The configuration
+) -> dict: # interpolation, metric, ap, flip
+    "The recipe's test protocol: the training resize, cosine distance (normalised features), its AP, no flip by default"
+    return dict(interpolation=cfg.interpolation, metric='cosine', ap=cfg.ap, flip=cfg.test_flip)
+
 # %% ../../nbs/21_methods.baseline.ipynb #87fa4f18
 class SaveWeights(Callback):
     "At the end of training, write the model's state dict (tensors only) to run_dir/`name`, for warm starts"
@@ -169,13 +223,11 @@ def baseline_loader(
     records:list, # Training records, pids relabelled 0..C-1
     device=None, # Where the batches go (picks the loader defaults)
 ):
-    "The P×K training loader with the recipe's augmentation (flip, pad 10 + crop, random erasing with the mean)"
+    "The P×K training loader with the recipe's augmentation (`baseline_transform`)"
     smp = PKEpochSampler(records, cfg.num_instances, cfg.num_pids, seed=cfg.seed)
     if smp.num_pids < cfg.num_pids:
         get_logger('reid_nb.methods').warning(f"baseline_loader: only {smp.num_pids} identities, fewer than P={cfg.num_pids}; batches of {smp.batch_size} images")
-    tf = build_train_transform((cfg.height, cfg.width), flip_p=0.5, pad=cfg.pad, erase_p=cfg.erasing_p, erase_scale=(0.02, 0.4),
-                               erase_ratio=(0.3, 1 / 0.3), erase_value=IMAGENET_MEAN)
-    return build_loaders(train=records, sampler=smp, batch_size=smp.batch_size, train_transform=tf, device=device,
+    return build_loaders(train=records, sampler=smp, batch_size=smp.batch_size, train_transform=baseline_transform(cfg), device=device,
                          num_workers=cfg.num_workers, seed=cfg.seed)[0]
 
 def baseline_trainer(
@@ -190,7 +242,7 @@ def baseline_trainer(
 ) -> Trainer: # Ready to `fit`
     "A `Trainer` set up for the bag-of-tricks baseline on `dataset`"
     seed_everything(cfg.seed)
-    dev = default_device(device)
+    run_dir, dev = cfg.place(run_dir, device)
     C = dataset.num_train_pids
     if {r.pid for r in dataset.train} != set(range(C)):
         raise ValueError(f"baseline_trainer: the training pids of {getattr(dataset, 'name', 'the dataset')} must be 0..{C - 1} (load it with relabel=True)")
@@ -198,25 +250,53 @@ def baseline_trainer(
     opt = build_optimizer(param_groups(model, cfg.lr, cfg.weight_decay), 'adam', lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = build_scheduler(opt, 'multistep', offset=1, milestones=cfg.milestones, gamma=cfg.gamma, warmup=cfg.warmup,   # stepped at
                             warmup_factor=cfg.warmup_factor)                                                      # each epoch's start
-    ev = trainer_eval(dataset, cfg, dev, metric='cosine', ap=cfg.ap, flip=cfg.test_flip) if evaluate else None
+    p = baseline_test(cfg)
+    ev = trainer_eval(dataset, cfg, dev, transform=build_test_transform((cfg.height, cfg.width), p['interpolation']), metric=p['metric'],
+                      ap=p['ap'], flip=p['flip']) if evaluate else None
     return Trainer(model, baseline_loader(cfg, dataset.train, dev), BaselineStep(cfg), opt, cfg.epochs, sched=sched, iters_per_epoch=cfg.iters,
                    device=dev, amp=cfg.amp, cbs=[SaveWeights(), *kwargs.pop('cbs', [])], run_dir=run_dir, eval_fn=ev,
                    eval_every=cfg.eval_every, config=cfg, progress=progress, **kwargs)
 
-def train_baseline(
-    cfg:BaselineConfig, # The configuration
-    dataset:str|ReidDataset, # A registered dataset name (see `get_dataset`) or a loaded dataset
-    root:str|Path|None=None, # Data folder, when `dataset` is a name
-    run_dir:str|Path|None=None, # Checkpoints, history and model.pth
-    device=None, # See `default_device`
-    resume:bool=False, # Continue from run_dir/last.pth
-    **kwargs, # Passed to `baseline_trainer` (evaluate, progress, model, Trainer options)
-) -> Trainer: # The trained trainer: `.history`, `.module`
-    "Train the bag-of-tricks baseline: the entry point of `reid_train baseline`"
-    dataset = as_dataset(dataset, root, 'train_baseline')
-    t = baseline_trainer(cfg, dataset, run_dir=run_dir, device=device, **kwargs)
-    t.fit(resume=resume)
-    return t
+# %% ../../nbs/21_methods.baseline.ipynb #3e175405
+_SRC = 'michuanhaohao/reid-strong-baseline '
+BASELINE_OFFICIAL = (  # (field, official value, where, why reid_nb differs): configs/softmax_triplet.yml over config/defaults.py, Market-1501
+    ('backbone', 'resnet50', _SRC + 'config/defaults.py:25', ''),
+    ('pretrained', 'IMAGENET1K_V1', _SRC + 'configs/softmax_triplet.yml:2-3 (resnet50-19c8e357.pth)', ''),
+    ('last_stride', 1, _SRC + 'config/defaults.py:27', ''),
+    ('neck', True, _SRC + 'config/defaults.py:34; modeling/baseline.py:146-148', ''),
+    ('label_smooth', 0.1, _SRC + 'configs/softmax_triplet.yml:5; layers/triplet_loss.py:129', ''),
+    ('margin', 0.3, _SRC + 'config/defaults.py:101', ''),
+    ('id_weight', 1.0, _SRC + 'layers/__init__.py:35', ''),
+    ('tri_weight', 1.0, _SRC + 'layers/__init__.py:35', ''),
+    ('lr', 3.5e-4, _SRC + 'configs/softmax_triplet.yml:29', ''),
+    ('weight_decay', 5e-4, _SRC + 'configs/softmax_triplet.yml:42-44', ''),
+    ('warmup', 10, _SRC + 'configs/softmax_triplet.yml:51-52', ''),
+    ('warmup_factor', 0.01, _SRC + 'configs/softmax_triplet.yml:50', ''),
+    ('milestones', (40, 70), _SRC + 'configs/softmax_triplet.yml:47', ''),
+    ('gamma', 0.1, _SRC + 'configs/softmax_triplet.yml:48', ''),
+    ('epochs', 120, _SRC + 'configs/softmax_triplet.yml:28', ''),
+    ('iters', None, _SRC + 'data/build.py:33-38; data/samplers/triplet_sampler.py:45-72 (one pass of the sampler)', ''),
+    ('batch_size', 64, _SRC + 'configs/softmax_triplet.yml:45', ''),
+    ('num_instances', 4, _SRC + 'configs/softmax_triplet.yml:23', ''),
+    ('height', 256, _SRC + 'configs/softmax_triplet.yml:12-13', ''),
+    ('width', 128, _SRC + 'configs/softmax_triplet.yml:12-13', ''),
+    ('interpolation', 'bilinear', _SRC + "data/transforms/build.py:16,26 (T.Resize's default)", ''),
+    ('pad', 10, _SRC + 'configs/softmax_triplet.yml:16; data/transforms/build.py:18-19', ''),
+    ('erasing_p', 0.5, _SRC + 'configs/softmax_triplet.yml:15', ''),
+    ('erasing', 'uniform', _SRC + 'data/transforms/transforms.py:35-39; data/transforms/build.py:22', ''),
+    ('test_feat', 'after', _SRC + 'configs/softmax_triplet.yml:62', ''),
+    ('test_flip', False, _SRC + 'engine/trainer.py:118-124', ''),
+    ('ap', 'step', _SRC + 'data/datasets/eval_reid.py:31-54', ''),
+    ('eval_every', 40, _SRC + 'configs/softmax_triplet.yml:56', 'more often, for the learning curve; epochs 40, 80 and 120 are among them'),
+    ('test_batch_size', 128, _SRC + 'configs/softmax_triplet.yml:59', 'the feature-extraction batch; the features do not depend on it'),
+    ('amp', 'off', _SRC + 'engine/trainer.py:40-52 (fp32)', "bf16 autocast on a GPU, for speed; amp='off' trains in fp32 as the recipe"),
+    ('seed', None, _SRC + 'tools/train.py (no seed)', 'a seeded run can be repeated'),
+)
+
+# %% ../../nbs/21_methods.baseline.ipynb #fb69a77a
+BASELINE = register_method(Method(
+    'baseline', BaselineConfig, baseline_trainer, network=baseline_model, test=baseline_test, official=BASELINE_OFFICIAL,
+    summary='Strong baseline (BoT, 2019): supervised, label-smoothed CE + batch-hard triplet on P×K batches, BNNeck, warm-up'))
 
 # %% ../../nbs/21_methods.baseline.ipynb #1f8d27de
 def load_reid_weights(

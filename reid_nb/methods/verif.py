@@ -6,28 +6,32 @@
 from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 import torch
 from torch import nn
 import torch.nn.functional as F
+from torchvision.transforms import v2
 
 # %% auto #0
-__all__ = ['VerifConfig', 'verif_model', 'verif_head', 'verif_transform', 'verif_loader', 'verif_loss', 'VerifStep',
-           'verif_optimizer', 'verif_trainer', 'train_verif']
+__all__ = ['TRAIN_AUGMENT', 'VERIF_OFFICIAL', 'VERIF', 'VerifConfig', 'verif_model', 'verif_head', 'verif_transform',
+           'verif_test', 'verif_loader', 'verif_loss', 'VerifStep', 'verif_optimizer', 'verif_trainer']
 
 # %% ../../nbs/20_methods.verif.ipynb #d59c3ed3
-from ..core import default_device, seed_everything, get_logger
-from ..data.datasets import ReidDataset, as_dataset
-from ..data.transforms import build_train_transform, TRAIN_PRESETS
+from ..core import seed_everything, get_logger
+from ..data.datasets import ReidDataset
+from ..data.transforms import build_train_transform, build_test_transform
 from ..data.samplers import TripletSampler, build_loaders
 from ..models.backbones import BACKBONES
 from ..models.heads import build_model, ReidModel
 from ..losses import VerificationLoss
 from ..evaluate import trainer_eval
 from ..train import Trainer, build_optimizer, build_scheduler, param_groups
+from .protocol import RunConfig, Method, register_method
+from .baseline import BoxErasing, random_erasing
 
 # %% ../../nbs/20_methods.verif.ipynb #9123b6d3
 @dataclass
-class VerifConfig:
+class VerifConfig(RunConfig):
     "The ID + verification embedding's settings, with the defaults of the authors' PyTorch release"
     backbone:str='resnet50' # A key of `reid_nb.models.backbones.BACKBONES`
     pretrained:str|None='IMAGENET1K_V1' # ImageNet weights (name or path, see `load_pretrained`), as the release fine-tunes; None: random init
@@ -49,41 +53,22 @@ class VerifConfig:
     batch_size:int=32 # Triples per batch (the batch holds 3× as many images)
     height:int=256 # Input height
     width:int=128 # Input width
+    interpolation:str='bicubic' # Resize interpolation in training and test: 'bicubic' (the release's `interpolation=3`), 'bilinear' or 'nearest'
     pad:int=10 # Padding before the random crop back to the input size (10 pixels at 256×128; scale it with the input)
     erasing_p:float=0.0 # Random-erasing probability (0.5 in the README's second command), erased pixels set to 0
-    color_jitter:bool=False # ColorJitter(brightness 0.1, contrast 0.1, saturation 0.1) in training
+    erasing:str='uniform' # How the erased box's aspect ratio is drawn in [0.3, 1/0.3]: 'uniform' (the release's, `BoxErasing`) or 'log' (torchvision's `RandomErasing`)
+    color_jitter:bool=False # ColorJitter(brightness 0.1, contrast 0.1, saturation 0.1) on the image before the resize, in training
     test_flip:bool=True # Add the features of the mirrored image at test time
     ap:str='trapezoid' # 'trapezoid' (Market devkit, as the release reports) or 'step' (torchreid)
-    eval_every:int=10 # Epochs between evaluations, and at the last epoch
-    test_batch_size:int=256 # Batch size of feature extraction
-    num_workers:int|None=None # Loader workers (None: `loader_defaults`)
-    amp:str|bool='auto' # Mixed precision, see `reid_nb.core.amp_dtype`
-    seed:int=1 # Seed of the run
 
-    def __post_init__(self):
-        if self.backbone not in BACKBONES: raise ValueError(f"VerifConfig: unknown backbone {self.backbone!r}; registered: {sorted(BACKBONES)}")
-        if self.pair not in ('product', 'square'): raise ValueError(f"VerifConfig: pair must be 'product' or 'square', got {self.pair!r}")
-        if self.ap not in ('trapezoid', 'step'): raise ValueError(f"VerifConfig: ap must be 'trapezoid' or 'step', got {self.ap!r}")
-        if self.last_stride not in (1, 2): raise ValueError(f"VerifConfig: last_stride must be 1 or 2, got {self.last_stride}")
-        for k in ('dropout', 'verif_dropout'):
-            if not 0 <= getattr(self, k) < 1: raise ValueError(f"VerifConfig: {k} must be in [0, 1), got {getattr(self, k)}")
-        if not 0 <= self.erasing_p <= 1: raise ValueError(f"VerifConfig: erasing_p must be a probability in [0, 1], got {self.erasing_p}")
-        for k in ('alpha', 'id_weight', 'weight_decay', 'momentum', 'pad'):
-            if getattr(self, k) < 0: raise ValueError(f"VerifConfig: {k} must be >= 0, got {getattr(self, k)}")
-        if self.alpha == 0 and self.id_weight == 0: raise ValueError("VerifConfig: alpha and id_weight are both 0, so there is no loss to train")
-        for k in ('lr', 'backbone_lr_mult', 'gamma'):
-            if not getattr(self, k) > 0: raise ValueError(f"VerifConfig: {k} must be > 0, got {getattr(self, k)}")
-        for k in ('dim', 'epochs', 'batch_size', 'height', 'width', 'eval_every', 'test_batch_size'):
-            if int(getattr(self, k)) < 1: raise ValueError(f"VerifConfig: {k} must be >= 1, got {getattr(self, k)}")
-        if self.iters is not None and self.iters < 1: raise ValueError(f"VerifConfig: iters must be >= 1 or None, got {self.iters}")
-        self.milestones = tuple(int(m) for m in self.milestones)
-
-    @classmethod
-    def tiny(cls, **kwargs) -> VerifConfig: # A config small enough for a CPU test run
-        "A seconds-long CPU setting: ResNet-18 from random init, 64×32 inputs, 8 triples per batch, two short epochs"
-        d = dict(backbone='resnet18', pretrained=None, height=64, width=32, pad=3, epochs=2, iters=4, batch_size=8, milestones=(100,), eval_every=1,
-                 test_batch_size=64, num_workers=0, amp='off')
-        return cls(**{**d, **kwargs})
+    rules:ClassVar[dict] = dict(backbone=BACKBONES, pair=('product', 'square'), ap=('trapezoid', 'step'), last_stride=(1, 2),
+                                interpolation=('bicubic', 'bilinear', 'nearest'), erasing=('uniform', 'log'), dropout='[0,1)',
+                                verif_dropout='[0,1)', erasing_p='[0,1]', alpha='>=0', id_weight='>=0', weight_decay='>=0', momentum='>=0',
+                                pad='>=0', lr='>0', backbone_lr_mult='>0', gamma='>0', dim='>=1', batch_size='>=1', height='>=1',
+                                width='>=1', iters='>=1', milestones='>=1')
+    relations:ClassVar[tuple] = (('alpha > 0 or id_weight > 0', 'with both weights 0 there is no loss to train'),)
+    tiny_settings:ClassVar[dict] = dict(  # seconds on the CPU: ResNet-18 from random init, 64×32 inputs, 8 triples per batch, two short epochs
+        backbone='resnet18', pretrained=None, height=64, width=32, pad=3, epochs=2, iters=4, batch_size=8, milestones=(100,), eval_every=1)
 
 # %% ../../nbs/20_methods.verif.ipynb #32e4ed33
 def verif_model(
@@ -102,12 +87,23 @@ def verif_head(
     return VerificationLoss(cfg.dim, cfg.verif_dropout, cfg.pair)
 
 # %% ../../nbs/20_methods.verif.ipynb #c69bc5c4
+TRAIN_AUGMENT = dict(flip_p=0.5, erase_scale=(0.02, 0.4), erase_r1=0.3, erase_value=0.0, color_jitter=(0.1, 0.1, 0.1, 0.))  # the release's train.py
+
 def verif_transform(
     cfg:VerifConfig, # The configuration
-):
-    "The release's training augmentation: resize, flip, pad 10 + crop, optional colour jitter and random erasing (fill 0)"
-    return build_train_transform((cfg.height, cfg.width), **{**TRAIN_PRESETS['verif'], 'pad': cfg.pad, 'erase_p': cfg.erasing_p,
-                                                            'color_jitter': (0.1, 0.1, 0.1, 0.) if cfg.color_jitter else None})
+) -> v2.Compose: # PIL image → augmented (3, H, W) tensor
+    "The release's training augmentation: [colour jitter], resize, flip, pad 10 + crop, normalise, [random erasing with 0]"
+    a = TRAIN_AUGMENT
+    tf = [build_train_transform((cfg.height, cfg.width), flip_p=a['flip_p'], pad=cfg.pad, erase_p=0, interpolation=cfg.interpolation)]
+    if cfg.color_jitter: tf.insert(0, v2.ColorJitter(*a['color_jitter']))   # on the original image, before the resize
+    if cfg.erasing_p > 0: tf.append(random_erasing(cfg.erasing, cfg.erasing_p, a['erase_scale'], a['erase_r1'], a['erase_value']))
+    return v2.Compose(tf)
+
+def verif_test(
+    cfg:VerifConfig, # The configuration
+) -> dict: # interpolation, metric, ap, flip
+    "The release's test protocol: its resize, dot products of normalised (flip-summed) features, the devkit's AP"
+    return dict(interpolation=cfg.interpolation, metric='cosine', ap=cfg.ap, flip=cfg.test_flip)
 
 def verif_loader(
     cfg:VerifConfig, # The configuration
@@ -188,7 +184,7 @@ def verif_trainer(
 ) -> Trainer: # Ready to `fit`; the verification head is `trainer.verif`
     "A `Trainer` set up for the ID + verification embedding on `dataset`"
     seed_everything(cfg.seed)
-    dev = default_device(device)
+    run_dir, dev = cfg.place(run_dir, device)
     C = dataset.num_train_pids
     if {r.pid for r in dataset.train} != set(range(C)):
         raise ValueError(f"verif_trainer: the training pids of {getattr(dataset, 'name', 'the dataset')} must be 0..{C - 1} (load it with relabel=True)")
@@ -196,24 +192,53 @@ def verif_trainer(
     head = verif_head(cfg)
     opt = verif_optimizer(cfg, model, head)
     sched = build_scheduler(opt, 'multistep', milestones=cfg.milestones, gamma=cfg.gamma)
-    ev = trainer_eval(dataset, cfg, dev, metric='cosine', ap=cfg.ap, flip=cfg.test_flip) if evaluate else None
+    p = verif_test(cfg)
+    ev = trainer_eval(dataset, cfg, dev, transform=build_test_transform((cfg.height, cfg.width), p['interpolation']), metric=p['metric'],
+                      ap=p['ap'], flip=p['flip']) if evaluate else None
     t = Trainer(model, verif_loader(cfg, dataset.train, dev), VerifStep(cfg, head), opt, cfg.epochs, sched=sched, iters_per_epoch=cfg.iters,
                 device=dev, amp=cfg.amp, cbs=kwargs.pop('cbs', []), run_dir=run_dir, eval_fn=ev, eval_every=cfg.eval_every,
                 modules={'verif': head}, config=cfg, progress=progress, **kwargs)
     t.verif = head
     return t
 
-def train_verif(
-    cfg:VerifConfig, # The configuration
-    dataset:str|ReidDataset, # A registered dataset name (see `get_dataset`) or a loaded dataset
-    root:str|Path|None=None, # Data folder, when `dataset` is a name
-    run_dir:str|Path|None=None, # Checkpoints and history
-    device=None, # See `default_device`
-    resume:bool=False, # Continue from run_dir/last.pth
-    **kwargs, # Passed to `verif_trainer` (evaluate, progress, model, Trainer options)
-) -> Trainer: # The trained trainer: `.history`, `.module`
-    "Train the ID + verification embedding: the entry point of `reid_train verif`"
-    dataset = as_dataset(dataset, root, 'train_verif')
-    t = verif_trainer(cfg, dataset, run_dir=run_dir, device=device, **kwargs)
-    t.fit(resume=resume)
-    return t
+# %% ../../nbs/20_methods.verif.ipynb #ab098053
+_SRC = 'layumi/Person-reID-verification '
+VERIF_OFFICIAL = (  # (field, official value, where, why reid_nb differs): the release's train.py / model.py / test.py, Market-1501
+    ('backbone', 'resnet50', _SRC + 'model.py:61', ''),
+    ('pretrained', 'IMAGENET1K_V1', _SRC + 'model.py:61 (resnet50(pretrained=True))', ''),
+    ('last_stride', 2, _SRC + 'model.py:66-68 (the stride-1 lines commented out)', ''),
+    ('dim', 512, _SRC + 'model.py:29-36,65', ''),
+    ('dropout', 0.5, _SRC + 'model.py:65', ''),
+    ('verif_dropout', 0.75, _SRC + 'model.py:87', ''),
+    ('pair', 'product', _SRC + 'train.py:203-204', ''),
+    ('alpha', 1.0, _SRC + 'train.py:42,217', ''),
+    ('id_weight', 1.0, _SRC + 'train.py:218', ''),
+    ('lr', 0.1, _SRC + 'train.py:41,324-326', ''),
+    ('backbone_lr_mult', 0.1, _SRC + 'train.py:320-327', ''),
+    ('weight_decay', 5e-4, _SRC + 'train.py:327', ''),
+    ('momentum', 0.9, _SRC + 'train.py:327 (Nesterov)', ''),
+    ('epochs', 60, _SRC + 'train.py:373', ''),
+    ('milestones', (40, 60), _SRC + 'train.py:353', ''),
+    ('gamma', 0.1, _SRC + 'train.py:353', ''),
+    ('iters', None, _SRC + 'train.py:116,186-187 (one pass over train_all)', ''),
+    ('batch_size', 32, _SRC + 'train.py:40,125', ''),
+    ('height', 256, _SRC + 'train.py:71', ''),
+    ('width', 128, _SRC + 'train.py:71', ''),
+    ('interpolation', 'bicubic', _SRC + 'train.py:71,80; test.py:75 (interpolation=3)', ''),
+    ('pad', 10, _SRC + 'train.py:72-73', ''),
+    ('erasing_p', 0.0, _SRC + 'train.py:43,98-99', ''),
+    ('erasing', 'uniform', _SRC + 'random_erasing.py:32-53; train.py:99', ''),
+    ('color_jitter', False, _SRC + 'train.py:39,101-102', ''),
+    ('test_flip', True, _SRC + 'test.py:146-164', ''),
+    ('ap', 'trapezoid', _SRC + 'evaluate_gpu.py:61-68', ''),
+    ('eval_every', 'the last epoch only (test.py)', _SRC + 'train.py:247-248; test.py:32',
+     'more often, for the learning curve; the last epoch, the reported one, is among them'),
+    ('test_batch_size', 256, _SRC + 'test.py:35', ''),
+    ('amp', 'off', _SRC + 'train.py (fp32)', "bf16 autocast on a GPU, for speed; amp='off' trains in fp32 as the release"),
+    ('seed', None, _SRC + 'train.py (no seed)', 'a seeded run can be repeated'),
+)
+
+# %% ../../nbs/20_methods.verif.ipynb #bbe3b230
+VERIF = register_method(Method(
+    'verif', VerifConfig, verif_trainer, network=verif_model, test=verif_test, official=VERIF_OFFICIAL,
+    summary="ID + verification CNN embedding (TOMM'17): supervised, identity loss plus a verification loss on triples"))
