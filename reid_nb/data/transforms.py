@@ -4,13 +4,14 @@
 
 # %% ../../nbs/03_data.transforms.ipynb #19ed112a
 from __future__ import annotations
+import math
 import torch
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as F
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGE_SIZES', 'DATASET_FAMILIES', 'TRAIN_PRESETS', 'image_size',
-           'to_normalized_tensor', 'denormalize', 'build_test_transform', 'build_train_transform', 'AreaCrop',
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGE_SIZES', 'DATASET_FAMILIES', 'image_size', 'to_normalized_tensor',
+           'denormalize', 'build_test_transform', 'BoxErasing', 'random_erasing', 'build_train_transform', 'AreaCrop',
            'MultiView', 'build_paul_transform', 'pixel_mixup']
 
 # %% ../../nbs/03_data.transforms.ipynb #82a6d34e
@@ -75,6 +76,59 @@ def build_test_transform(
     return v2.Compose([v2.Resize(image_size(size), interpolation=_interp(interpolation), antialias=True),
                        to_normalized_tensor(mean, std)])
 
+# %% ../../nbs/03_data.transforms.ipynb #4c0454fe
+class BoxErasing(torch.nn.Module):
+    "Random erasing as Zhong et al.'s code draws the box: area and aspect ratio uniform, up to `attempts` draws; on a (C, H, W) tensor"
+    def __init__(self,
+        p:float=0.5, # Probability of erasing an image
+        scale:tuple=(0.02, 0.4), # Range of the box's area, as a fraction of the image's
+        r1:float=0.3, # The aspect ratio h/w is drawn uniformly in [r1, 1/r1]
+        value:float|tuple=IMAGENET_MEAN, # Value written into the box: one per channel, or one for all
+        attempts:int=100, # Draws of a box before giving up (a box must fit inside the image)
+    ):
+        super().__init__()
+        if not 0 <= p <= 1: raise ValueError(f"BoxErasing: p must be a probability in [0, 1], got {p}")
+        if not 0 < r1 <= 1: raise ValueError(f"BoxErasing: r1 must be in (0, 1], got {r1}")
+        self.p, self.scale, self.r1, self.attempts = p, tuple(scale), r1, attempts
+        self.value = torch.as_tensor(value, dtype=torch.float32).reshape(-1, 1, 1)
+
+    def box(self,
+        H:int, W:int, # Image height and width
+    ) -> tuple|None: # (top, left, h, w), or None when no draw fits
+        "Draw one box as the re-ID codes do"
+        lo, hi = self.scale
+        for _ in range(self.attempts):
+            area = H * W * (lo + (hi - lo) * torch.rand(()).item())
+            aspect = self.r1 + (1 / self.r1 - self.r1) * torch.rand(()).item()
+            h, w = int(round(math.sqrt(area * aspect))), int(round(math.sqrt(area / aspect)))
+            if w < W and h < H: return int(torch.randint(0, H - h + 1, ()).item()), int(torch.randint(0, W - w + 1, ()).item()), h, w
+        return None
+
+    def forward(self, img:torch.Tensor) -> torch.Tensor:
+        if torch.rand(()).item() >= self.p: return img
+        b = self.box(*img.shape[-2:])
+        if b is None: return img
+        t, l, h, w = b
+        img = img.clone()
+        img[..., t:t + h, l:l + w] = self.value.to(img.dtype)
+        return img
+
+    def extra_repr(self): return f"p={self.p}, scale={self.scale}, r1={self.r1}, attempts={self.attempts}"
+
+def random_erasing(
+    draw:str='uniform', # 'uniform': `BoxErasing`, as the re-ID codes draw the box; 'log': torchvision's `RandomErasing`
+    p:float=0.5, # Probability of erasing an image
+    scale:tuple=(0.02, 0.4), # Range of the box's area, as a fraction of the image's
+    r1:float=0.3, # Aspect-ratio range [r1, 1/r1]
+    value:float|tuple=IMAGENET_MEAN, # Value written into the box
+    ratio:tuple|None=None, # 'log' only: another aspect-ratio range (default: [r1, 1/r1])
+) -> torch.nn.Module:
+    "Random erasing with the box's aspect ratio drawn as `draw` says"
+    if draw == 'uniform': return BoxErasing(p, scale, r1, value)
+    if draw == 'log': return v2.RandomErasing(p, scale=tuple(scale), ratio=tuple(ratio or (r1, 1 / r1)),
+                                              value=list(value) if isinstance(value, (tuple, list)) else value)
+    raise ValueError(f"random_erasing: draw must be 'uniform' or 'log', got {draw!r}")
+
 # %% ../../nbs/03_data.transforms.ipynb #3353c37e
 def build_train_transform(
     size:str|int|tuple='person', # Input size, or a dataset/family name (see `image_size`)
@@ -86,6 +140,7 @@ def build_train_transform(
     erase_scale:tuple=(0.02, 0.4), # Range of the erased area as a fraction of the image
     erase_ratio:tuple=(0.3, 1/0.3), # Range of the erased box's aspect ratio
     erase_value:float|tuple=IMAGENET_MEAN, # Value(s) written into the normalised tensor
+    erase_draw:str='log', # How the box is drawn: 'log' (torchvision's `RandomErasing`) or 'uniform' (`BoxErasing`, as the re-ID codes)
     interpolation:str='bicubic', # Resize interpolation
     mean:tuple=IMAGENET_MEAN, # Normalisation mean
     std:tuple=IMAGENET_STD, # Normalisation standard deviation
@@ -101,17 +156,11 @@ def build_train_transform(
     if color_jitter is not None: tfms.append(v2.ColorJitter(*color_jitter))
     tfms.append(to_normalized_tensor(mean, std))
     if erase_p > 0:
-        value = list(erase_value) if isinstance(erase_value, (tuple, list)) else erase_value
-        tfms.append(v2.RandomErasing(p=erase_p, scale=tuple(erase_scale), ratio=tuple(erase_ratio), value=value))
+        lo, hi = erase_ratio
+        if erase_draw == 'uniform' and abs(lo * hi - 1) > 1e-2:
+            raise ValueError(f"build_train_transform: erase_draw='uniform' draws the aspect ratio in [r1, 1/r1]; erase_ratio {tuple(erase_ratio)} is not of that form")
+        tfms.append(random_erasing(erase_draw, erase_p, erase_scale, lo, erase_value, ratio=(lo, hi)))
     return v2.Compose(tfms)
-
-TRAIN_PRESETS = {
-    'cluster_contrast': dict(flip_p=0.5, pad=10, erase_p=0.5, erase_scale=(0.02, 0.4), erase_value=IMAGENET_MEAN),
-    'cail': dict(flip_p=0.5, pad=10, pad_fill=127, erase_p=0.5, erase_scale=(0.02, 0.25), erase_ratio=(0.3, 3.3),
-                 erase_value=0.0),
-    'verif': dict(flip_p=0.5, pad=10, erase_p=0.0, erase_value=0.0, color_jitter=None),
-    'gcl': dict(flip_p=0.0, pad=0, erase_p=0.0),
-}
 
 # %% ../../nbs/03_data.transforms.ipynb #ac13aa22
 class AreaCrop(torch.nn.Module):

@@ -14,13 +14,13 @@ from torchvision.transforms import v2
 
 # %% auto #0
 __all__ = ['TRAIN_AUGMENT', 'BASELINE_OFFICIAL', 'BASELINE', 'BaselineConfig', 'PKEpochSampler', 'baseline_model',
-           'baseline_loss', 'BoxErasing', 'random_erasing', 'baseline_transform', 'baseline_test', 'SaveWeights',
-           'BaselineStep', 'baseline_loader', 'baseline_trainer', 'load_reid_weights']
+           'baseline_loss', 'baseline_transform', 'baseline_test', 'SaveWeights', 'BaselineStep', 'baseline_loader',
+           'baseline_trainer', 'load_reid_weights']
 
 # %% ../../nbs/21_methods.baseline.ipynb #8eeddc64
 from ..core import seed_everything, get_logger, is_main_process
 from ..data.datasets import ReidDataset
-from ..data.transforms import build_train_transform, build_test_transform, IMAGENET_MEAN
+from ..data.transforms import build_train_transform, build_test_transform, IMAGENET_MEAN, BoxErasing, random_erasing
 from ..data.samplers import RandomIdentitySampler, build_loaders
 from ..models.backbones import BACKBONES, read_checkpoint
 from ..models.heads import build_model, ReidModel, ReidOutput
@@ -130,57 +130,6 @@ def baseline_loss(
     l_tri = triplet_loss(out.feat, labels, margin=margin)
     return dict(loss=id_weight * l_id + tri_weight * l_tri, loss_id=l_id.detach(), loss_tri=l_tri.detach(),
                 acc=(out.logits.argmax(1) == labels).float().mean())
-
-# %% ../../nbs/21_methods.baseline.ipynb #4c0454fe
-class BoxErasing(nn.Module):
-    "Random erasing as Zhong et al.'s code draws the box: area and aspect ratio uniform, up to `attempts` draws; on a (C, H, W) tensor"
-    def __init__(self,
-        p:float=0.5, # Probability of erasing an image
-        scale:tuple=(0.02, 0.4), # Range of the box's area, as a fraction of the image's
-        r1:float=0.3, # The aspect ratio h/w is drawn uniformly in [r1, 1/r1]
-        value:float|tuple=IMAGENET_MEAN, # Value written into the box: one per channel, or one for all
-        attempts:int=100, # Draws of a box before giving up (a box must fit inside the image)
-    ):
-        super().__init__()
-        if not 0 <= p <= 1: raise ValueError(f"BoxErasing: p must be a probability in [0, 1], got {p}")
-        if not 0 < r1 <= 1: raise ValueError(f"BoxErasing: r1 must be in (0, 1], got {r1}")
-        self.p, self.scale, self.r1, self.attempts = p, tuple(scale), r1, attempts
-        self.value = torch.as_tensor(value, dtype=torch.float32).reshape(-1, 1, 1)
-
-    def box(self,
-        H:int, W:int, # Image height and width
-    ) -> tuple|None: # (top, left, h, w), or None when no draw fits
-        "Draw one box as the recipe does"
-        lo, hi = self.scale
-        for _ in range(self.attempts):
-            area = H * W * (lo + (hi - lo) * torch.rand(()).item())
-            aspect = self.r1 + (1 / self.r1 - self.r1) * torch.rand(()).item()
-            h, w = int(round(math.sqrt(area * aspect))), int(round(math.sqrt(area / aspect)))
-            if w < W and h < H: return int(torch.randint(0, H - h + 1, ()).item()), int(torch.randint(0, W - w + 1, ()).item()), h, w
-        return None
-
-    def forward(self, img:torch.Tensor) -> torch.Tensor:
-        if torch.rand(()).item() >= self.p: return img
-        b = self.box(*img.shape[-2:])
-        if b is None: return img
-        t, l, h, w = b
-        img = img.clone()
-        img[..., t:t + h, l:l + w] = self.value.to(img.dtype)
-        return img
-
-    def extra_repr(self): return f"p={self.p}, scale={self.scale}, r1={self.r1}, attempts={self.attempts}"
-
-def random_erasing(
-    draw:str='uniform', # 'uniform': `BoxErasing`, as the re-ID codes draw the box; 'log': torchvision's `RandomErasing`
-    p:float=0.5, # Probability of erasing an image
-    scale:tuple=(0.02, 0.4), # Range of the box's area, as a fraction of the image's
-    r1:float=0.3, # Aspect-ratio range [r1, 1/r1]
-    value:float|tuple=IMAGENET_MEAN, # Value written into the box
-) -> nn.Module:
-    "Random erasing with the box's aspect ratio drawn as `draw` says"
-    if draw == 'uniform': return BoxErasing(p, scale, r1, value)
-    if draw == 'log': return v2.RandomErasing(p, scale=tuple(scale), ratio=(r1, 1 / r1), value=list(value) if isinstance(value, (tuple, list)) else value)
-    raise ValueError(f"random_erasing: draw must be 'uniform' or 'log', got {draw!r}")
 
 # %% ../../nbs/21_methods.baseline.ipynb #f4450a43
 TRAIN_AUGMENT = dict(flip_p=0.5, erase_scale=(0.02, 0.4), erase_r1=0.3, erase_value=IMAGENET_MEAN)  # the recipe's data/transforms/build.py

@@ -41,7 +41,7 @@ DATASET_PRESETS = {  # eps: the current README (0.6 everywhere); iters per epoch
 EPS_V1 = dict(market1501=0.4, dukemtmcreid=0.7, msmt17=0.7, personx=0.7, veri=0.7, synthetic=0.6)  # the first release's run_code.sh
 EPS_V1_IBN = dict(dukemtmcreid=0.6)  # ... with an IBN backbone
 BACKBONE_ALIASES = {'resnet_ibn50a': 'resnet50_ibn_a', 'resnet_ibn50_a': 'resnet50_ibn_a'}  # the authors' -a names
-TRAIN_AUGMENT = dict(flip_p=0.5, pad=10, erase_p=0.5, erase_scale=(0.02, 0.4), erase_value=IMAGENET_MEAN)  # the code's train transform
+TRAIN_AUGMENT = dict(flip_p=0.5, pad=10, erase_p=0.5, erase_scale=(0.02, 0.4), erase_value=IMAGENET_MEAN, erase_draw='uniform')  # the code's train transform
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #42e84bd1
 @dataclass

@@ -19,7 +19,7 @@ __all__ = ['TRAIN_AUGMENT', 'VERIF_OFFICIAL', 'VERIF', 'VerifConfig', 'verif_mod
 # %% ../../nbs/20_methods.verif.ipynb #d59c3ed3
 from ..core import seed_everything, get_logger
 from ..data.datasets import ReidDataset
-from ..data.transforms import build_train_transform, build_test_transform
+from ..data.transforms import build_train_transform, build_test_transform, random_erasing, BoxErasing
 from ..data.samplers import TripletSampler, build_loaders
 from ..models.backbones import BACKBONES
 from ..models.heads import build_model, ReidModel
@@ -27,7 +27,6 @@ from ..losses import VerificationLoss
 from ..evaluate import trainer_eval
 from ..train import Trainer, build_optimizer, build_scheduler, param_groups
 from .protocol import RunConfig, Method, register_method
-from .baseline import BoxErasing, random_erasing
 
 # %% ../../nbs/20_methods.verif.ipynb #9123b6d3
 @dataclass
