@@ -8,6 +8,7 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 import numpy as np
 import torch
 from torch import nn
@@ -18,18 +19,19 @@ from PIL import Image
 import matplotlib.pyplot as plt
 
 # %% auto #0
-__all__ = ['DATASET_PRESETS', 'STRUCTURE_SOURCES', 'GCLConfig', 'image_root', 'render_path', 'find_structure', 'GCLImages',
-           'show_structure', 'LayerNorm2d', 'AdaIN2d', 'ConvBlock', 'ResBlock', 'ASPP', 'StructureEncoder', 'Decoder',
-           'AdaINGenerator', 'MsDiscriminator', 'gcl_id_model', 'encode_id', 'keep_bn_stats', 'gcl_forward',
-           'gcl_d_loss', 'gcl_g_loss', 'gcl_memory_loss', 'cluster_memory', 'sample_grid', 'show_grid',
-           'load_id_encoder', 'GCL', 'GCLStages', 'gcl_trainer', 'train_gcl']
+__all__ = ['DATASET_PRESETS', 'STRUCTURE_SOURCES', 'GCL_OFFICIAL', 'GCL_METHOD', 'GCLConfig', 'image_root', 'render_path',
+           'find_structure', 'GCLImages', 'show_structure', 'LayerNorm2d', 'AdaIN2d', 'ConvBlock', 'ResBlock', 'ASPP',
+           'StructureEncoder', 'Decoder', 'AdaINGenerator', 'MsDiscriminator', 'gcl_id_model', 'encode_id',
+           'keep_bn_stats', 'gcl_forward', 'gcl_d_loss', 'gcl_g_loss', 'gcl_memory_loss', 'cluster_memory',
+           'sample_grid', 'show_grid', 'load_id_encoder', 'GCL', 'GCLStages', 'gcl_trainer']
 
 # %% ../../nbs/25_methods.gcl.ipynb #bd39879a
-from ..core import default_device, seed_everything, get_logger, get_world_size, get_rank
-from ..data.datasets import ReidDataset, read_image, as_dataset
+from ..core import seed_everything, get_logger, get_world_size, get_rank, close_log_file
+from ..data.datasets import ReidDataset, read_image
 from ..data.synthetic import STRUCTURE_DEGS
 from ..data.transforms import build_test_transform, to_normalized_tensor, denormalize
 from ..data.samplers import ShuffleSampler, make_loader, build_loaders
+from ..models.backbones import BACKBONES
 from ..models.heads import build_model, PartPool
 from ..losses import memory_contrastive_loss, sample_memory_pairs, lsgan_d_loss, lsgan_g_loss, r1_penalty
 from ..memory import InstanceMemory
@@ -37,21 +39,26 @@ from ..rerank import jaccard_distance
 from ..cluster import eps_from_rho, dbscan_cluster, cluster_stats, camera_normalize
 from ..evaluate import extract_features, trainer_eval
 from ..train import Trainer, Callback, build_optimizer, build_scheduler, load_checkpoint
-from .cluster_contrast import ClusterContrastConfig, cc_trainer
+from .cluster_contrast import ClusterContrastConfig, cc_trainer, DATASET_PRESETS as CC_PRESETS
+from .protocol import RunConfig, Method, register_method
 
 # %% ../../nbs/25_methods.gcl.ipynb #50f3ca4b
-DATASET_PRESETS = {  # rho: GCL's train_stage3_*.sh; size: input (height, width)
-    'market1501':   dict(rho=0.002, size=(256, 128)),
-    'dukemtmcreid': dict(rho=0.002, size=(256, 128)),
-    'msmt17':       dict(rho=0.0012, size=(256, 128)),
-    'synthetic':    dict(rho=0.002, size=(128, 64)),
+DATASET_PRESETS = {  # rho: GCL's train_stage3_*.sh; the input size
+    'market1501':   dict(rho=0.002, height=256, width=128),
+    'dukemtmcreid': dict(rho=0.002, height=256, width=128),
+    'msmt17':       dict(rho=0.0012, height=256, width=128),
+    'synthetic':    dict(rho=0.002, height=128, width=64),
 }
 STRUCTURE_SOURCES = ('auto', 'renders', 'synthetic', 'grey')
 
 # %% ../../nbs/25_methods.gcl.ipynb #088068cb
 @dataclass
-class GCLConfig:
+class GCLConfig(RunConfig):
     "GCL's settings, with the authors' defaults; `rho`, `height`, `width` come from the dataset preset when None"
+    epochs:int=20 # Epochs of stage 3 (joint training)
+    eval_every:int=1 # Stage 3: epochs between evaluations (and the last epoch)
+    test_batch_size:int=128 # Batch size of feature extraction
+    amp:str|bool='off' # Mixed precision: 'off' (float32, as the official code), 'auto', 'bf16' or 'fp16' (see `reid_nb.core.amp_dtype`)
     dataset:str='market1501' # Dataset preset (a key of `DATASET_PRESETS`): picks rho and the input size
     renders:str|None=None # Folder of structure maps in the authors' layout: `train/render/...` and `train/render_{deg}/...`
     structure:str='auto' # 'auto', 'renders', 'synthetic' (the synthetic data set's own maps) or 'grey' (mesh-free approximation)
@@ -85,8 +92,9 @@ class GCLConfig:
     beta2:float=0.999 # Adam β2 of G and D
     lr_id:float=3.5e-4 # SGD learning rate of the identity encoder (stage 3)
     weight_decay:float=5e-4 # Weight decay of all three optimisers
-    step_size:int=10 # Stage 3: the stage-3 epoch after which every learning rate drops
+    step_size:int=10 # Stage 3: the epoch after which E_id's learning rate drops
     gamma:float=0.1 # Stage 3: the learning-rate factor at that milestone
+    decay_gd:bool=False # Stage 3: G's and D's rates drop at `step_size` too (the official run keeps them constant)
     temp:float=0.04 # Temperature τ of the memory contrastive loss
     num_neg:int=8192 # Negatives per sample drawn from the memory
     momentum:float=0.2 # Weight of the old memory row in the update
@@ -96,7 +104,6 @@ class GCLConfig:
     min_samples:int=4 # DBSCAN core-point neighbourhood size
     batch_size:int=16 # Images per batch in stages 2 and 3
     stage2_epochs:int=40 # Epochs of stage 2 (E_id frozen)
-    stage3_epochs:int=20 # Epochs of stage 3 (joint training)
     iters:int|None=None # Iterations per epoch in stages 2 and 3 (None: one pass over the images)
     degs:tuple=(45, 90, 135, 180, 225, 270) # Rotations the novel view is drawn from
     warmup_epochs:int=50 # Stage 1 (Cluster Contrast) epochs
@@ -104,65 +111,46 @@ class GCLConfig:
     warmup_batch_size:int=256 # Stage 1 batch size
     warmup_num_instances:int=16 # Stage 1 images per pseudo-identity in a batch
     warmup_eps:float|None=None # Stage 1 DBSCAN eps (None: CC's preset)
+    warmup_step_size:int=20 # Stage 1 StepLR period in epochs (Cluster Contrast's)
+    warmup_gamma:float=0.1 # Stage 1 StepLR factor (Cluster Contrast's)
     warmup_cam_norm:bool=False # Stage 1: cluster camera-normalised features (`ClusterContrastConfig.cam_norm`; beyond the paper)
     cam_norm:bool=False # Stage 3: cluster camera-normalised memory features (`reid_nb.cluster.camera_normalize`; beyond the paper)
     gen_bn_stats:bool=True # Stage 3: generated images update E_id's BatchNorm running statistics (the authors'); False: only real images (beyond the paper)
     mem_novel_view:bool=True # Stage 3: the memory loss scores the novel views' features f_nv (the paper); False: the original f in every term (an ablation without generated positives)
     sample_every:int=200 # Save a grid of generated images every this many iterations (stages 2 and 3)
     display_size:int=8 # Training images in each grid
-    eval_every:int=1 # Stage 3: epochs between evaluations (and the last epoch)
-    test_batch_size:int=128 # Batch size of feature extraction
-    num_workers:int|None=None # Loader workers (None: `loader_defaults`)
-    amp:str|bool='auto' # Mixed precision, see `reid_nb.core.amp_dtype`
-    seed:int=1 # Seed of the run
 
-    def __post_init__(self):
-        err = lambda m: ValueError(f"GCLConfig: {m}")
-        if self.dataset not in DATASET_PRESETS: raise err(f"unknown dataset preset {self.dataset!r}; choose from {sorted(DATASET_PRESETS)}")
-        if self.structure not in STRUCTURE_SOURCES: raise err(f"structure must be one of {STRUCTURE_SOURCES}, got {self.structure!r}")
-        if self.structure == 'renders' and self.renders is None: raise err("structure='renders' needs `renders`, the folder of structure maps")
-        p = DATASET_PRESETS[self.dataset]
-        if self.rho is None: self.rho = p['rho']
-        if self.height is None: self.height = p['size'][0]
-        if self.width is None: self.width = p['size'][1]
-        self.aspp_dilations, self.degs = tuple(int(d) for d in self.aspp_dilations), tuple(int(d) for d in self.degs)
-        for k in ('lr_g', 'lr_d', 'lr_id', 'temp', 'gamma'):
-            if not getattr(self, k) > 0: raise err(f"{k} must be > 0, got {getattr(self, k)}")
-        for k in ('gan_w', 'recon_x_w', 'recon_x_cyc_w', 'recon_f_w', 'memory_w', 'r1_w', 'weight_decay'):
-            if getattr(self, k) < 0: raise err(f"{k} must be >= 0, got {getattr(self, k)}")
-        for k in ('feat_dim', 'n_parts', 'gen_dim', 'n_downsample', 'n_res', 'mlp_dim', 'dis_dim', 'dis_n_layer', 'dis_scales', 'num_neg',
-                  'k1', 'k2', 'min_samples', 'batch_size', 'stage2_epochs', 'stage3_epochs', 'warmup_epochs', 'warmup_batch_size',
-                  'warmup_num_instances', 'step_size', 'sample_every', 'display_size', 'eval_every', 'test_batch_size', 'height', 'width'):
-            if int(getattr(self, k)) < 1: raise err(f"{k} must be >= 1, got {getattr(self, k)}")
-        for k in ('iters', 'warmup_iters'):
-            if getattr(self, k) is not None and getattr(self, k) < 1: raise err(f"{k} must be None or >= 1, got {getattr(self, k)}")
-        if not 0 <= self.momentum <= 1: raise err(f"momentum must be in [0, 1], got {self.momentum}")
-        if not 0 < self.rho < 1: raise err(f"rho must be in (0, 1), got {self.rho}")
-        if not 0 <= self.beta1 < 1 or not 0 <= self.beta2 < 1: raise err(f"beta1 and beta2 must be in [0, 1), got {self.beta1}, {self.beta2}")
-        if self.k2 > self.k1: raise err(f"k2 ({self.k2}) must be at most k1 ({self.k1})")
-        if not self.degs or any(d not in STRUCTURE_DEGS for d in self.degs): raise err(f"degs must be a non-empty subset of {STRUCTURE_DEGS}, got {self.degs}")
-        f = 2 ** self.n_downsample
-        if self.height % f or self.width % f: raise err(f"height and width ({self.height}×{self.width}) must be divisible by 2**n_downsample = {f}")
-        if max(self.aspp_dilations) >= self.width // f:
-            raise err(f"aspp_dilations {self.aspp_dilations} must be smaller than the structure code's width {self.width // f} "
-                      f"(width {self.width} / 2**n_downsample): reflect padding needs it")
-        fh = self.height // (16 if self.last_stride == 1 else 32)
-        if fh < self.n_parts or fh % self.n_parts:
-            raise err(f"E_id's feature map height {fh} (height {self.height} / {16 if self.last_stride == 1 else 32}) must split into n_parts={self.n_parts} equal stripes")
-        n_adain = 2 * self.n_res * self.gen_dim * 2 ** self.n_downsample * 2
-        if n_adain % self.n_parts:
-            raise err(f"the decoder's {n_adain} AdaIN parameters do not split evenly over n_parts={self.n_parts} MLPs")
-        if self.warmup_batch_size % self.warmup_num_instances:
-            raise err(f"warmup_batch_size ({self.warmup_batch_size}) must be divisible by warmup_num_instances ({self.warmup_num_instances})")
+    rules:ClassVar[dict] = dict(
+        structure=STRUCTURE_SOURCES, backbone=BACKBONES, last_stride=(1, 2), lr_g='>0', lr_d='>0', lr_id='>0', temp='>0', gamma='>0',
+        warmup_gamma='>0', warmup_eps='>0', gan_w='>=0', recon_x_w='>=0', recon_x_cyc_w='>=0', recon_f_w='>=0', memory_w='>=0', r1_w='>=0',
+        weight_decay='>=0', momentum='[0,1]', rho='(0,1)', beta1='[0,1)', beta2='[0,1)', aspp_dilations='>=1', dis_n_res='>=0',
+        **{k: '>=1' for k in ('feat_dim', 'n_parts', 'gen_dim', 'n_downsample', 'n_res', 'mlp_dim', 'dis_dim', 'dis_n_layer', 'dis_scales',
+                              'num_neg', 'k1', 'k2', 'min_samples', 'batch_size', 'stage2_epochs', 'warmup_epochs', 'warmup_batch_size',
+                              'warmup_num_instances', 'warmup_step_size', 'step_size', 'sample_every', 'display_size', 'height', 'width',
+                              'iters', 'warmup_iters')})
+    relations:ClassVar[tuple] = (
+        ('k2 <= k1', 'the query expansion averages within the k1 neighbourhood'),
+        ('len(degs) > 0 and all(d % 45 == 0 and 45 <= d <= 315 for d in degs)',
+         'the novel view turns by a multiple of 45° from 45 to 315, the rotations structure maps are drawn at'),
+        ('height % 2 ** n_downsample == 0 and width % 2 ** n_downsample == 0',
+         'the structure encoder halves the map n_downsample times and the decoder doubles it back'),
+        ('max(aspp_dilations) < width // 2 ** n_downsample', "the ASPP's reflect padding needs dilations below the structure code's width"),
+        ('height // (16 if last_stride == 1 else 32) % n_parts == 0 and height // (16 if last_stride == 1 else 32) >= n_parts',
+         "E_id's feature map (height / 16 at last stride 1, / 32 at 2) splits into n_parts equal stripes"),
+        ('4 * n_res * gen_dim * 2 ** n_downsample % n_parts == 0', "the decoder's AdaIN parameters split evenly over the n_parts MLPs"),
+        ('warmup_batch_size % warmup_num_instances == 0', 'a stage-1 batch holds whole groups of K images per pseudo-identity'))
+    presets:ClassVar[dict] = DATASET_PRESETS
+    preset_field:ClassVar[str] = 'dataset'
+    tiny_settings:ClassVar[dict] = dict(  # seconds on the CPU: ResNet-18 from random init, 64×32 inputs, a narrow generator, one-scale discriminator
+        dataset='synthetic', backbone='resnet18', pretrained=None, height=64, width=32, gen_dim=4, n_res=1, mlp_dim=16, aspp_dilations=(1, 2, 3),
+        dis_dim=8, dis_n_layer=1, dis_n_res=1, dis_scales=1, batch_size=8, stage2_epochs=1, epochs=1, iters=2, warmup_epochs=1, warmup_iters=2,
+        warmup_batch_size=16, warmup_num_instances=4, warmup_eps=0.6, k1=6, k2=3, rho=0.05, sample_every=2, display_size=4)
 
-    @classmethod
-    def tiny(cls, **kwargs) -> GCLConfig: # A config small enough for a CPU test run
-        "A seconds-long CPU setting on the synthetic data: ResNet-18, 64×32 inputs, a narrow generator, one-scale discriminator"
-        d = dict(dataset='synthetic', backbone='resnet18', pretrained=None, height=64, width=32, gen_dim=4, n_res=1, mlp_dim=16, aspp_dilations=(1, 2, 3),
-                 dis_dim=8, dis_n_layer=1, dis_n_res=1, dis_scales=1, batch_size=8, stage2_epochs=1, stage3_epochs=1, iters=2,
-                 warmup_epochs=1, warmup_iters=2, warmup_batch_size=16, warmup_num_instances=4, warmup_eps=0.6, k1=6, k2=3,
-                 rho=0.05, sample_every=2, display_size=4, test_batch_size=64, num_workers=0, amp='off')
-        return cls(**{**d, **kwargs})
+    def resolve(self):
+        "The folder that structure='renders' reads (a relation cannot say it: relations skip fields left None), then the preset"
+        if self.structure == 'renders' and self.renders is None:
+            raise ValueError("GCLConfig: structure='renders' needs `renders`, the folder of structure maps")
+        super().resolve()
 
 # %% ../../nbs/25_methods.gcl.ipynb #63778758
 def image_root(
@@ -770,118 +758,198 @@ class GCL(Callback):
             self.trainer.train_dl = self.loader(np.flatnonzero(self.labels >= 0))
 
 # %% ../../nbs/25_methods.gcl.ipynb #86726fe9
-class GCLStages(Callback):
-    "Runs stage 1 (or loads `cfg.init`) and stage 2 before a fresh stage-3 fit; keeps their trainers and the stage-1 metrics"
+class _Stage1Metrics(Callback):
+    "Carries the scores of the encoder stage 3 starts from in the stage-3 checkpoints"
     order = -20
+    def __init__(self): self.metrics = {}
+    def state_dict(self) -> dict: return dict(metrics=dict(self.metrics))
+    def load_state_dict(self, state:dict): self.metrics.clear(); self.metrics.update(state['metrics'])
+
+def _latest(attr, default):
+    return property(lambda self: getattr(self.trainer, attr) if self.trainer is not None else default(),
+                    doc=f"`Trainer.{attr}` of the stage that runs (or ran last)")
+
+class GCLStages:
+    "GCL's three stages as a pipeline of runs, each its own `Trainer` and folder: stage 1 (Cluster Contrast or `cfg.init`), stage 2 (G and D), stage 3 (joint)"
     def __init__(self,
         cfg:GCLConfig, # The configuration
-        dataset:ReidDataset, # The data
-        stage2:GCL, # The stage-2 callback
-        run_dir:Path|None=None, # The run folder (stages in stage1/ and stage2/)
-        evaluate:bool=True, # Evaluate the stage-1 encoder
+        dataset:ReidDataset, # Train, query and gallery records
+        run_dir:Path|None=None, # Stage 3's folder, with stage1/ and stage2/ inside (None: nothing written)
+        device=None, # A torch.device
+        evaluate:bool=True, # Evaluate E_id before stage 3 and every `cfg.eval_every` stage-3 epochs
         progress:bool|None=None, # Progress bars
-        cbs:list=(), # The caller's callbacks, given to every stage's Trainer
+        **kwargs, # Passed to every stage's `Trainer` (cbs, save_every, logger, ...)
     ):
-        self.cfg, self.dataset, self.stage2, self.run_dir, self.evaluate, self.progress, self.cbs = cfg, dataset, stage2, run_dir, evaluate, progress, list(cbs)
-        self.trainers, self.metrics, self.init_report = {}, {}, None
+        c, dev = cfg, device
+        self.cfg, self.dataset, self.run_dir, self.device, self.progress, self.kwargs = c, dataset, run_dir, dev, progress, kwargs
+        self.structure = find_structure(dataset.train, c.structure, c.renders, c.degs)
+        self.module = gcl_id_model(c).to(dev)
+        gen = AdaINGenerator(self.module.backbone.out_channels, c.n_parts, c.gen_dim, c.n_downsample, c.n_res, c.mlp_dim,
+                             c.aspp_dilations, c.part_chunks).to(dev)
+        dis = MsDiscriminator(3, c.dis_dim, c.dis_n_layer, c.dis_n_res, c.dis_scales).to(dev)
+        memory = InstanceMemory(len(dataset.train), c.feat_dim, momentum=c.momentum).to(dev)   # one row per training image
+        self.modules = dict(gen=gen, dis=dis, memory=memory)
+        adam = lambda m, lr: torch.optim.Adam(m.parameters(), lr=lr, betas=(c.beta1, c.beta2), weight_decay=c.weight_decay)
+        opt_id = build_optimizer([p for p in self.module.parameters() if p.requires_grad], 'sgd', lr=c.lr_id, weight_decay=c.weight_decay,
+                                 momentum=0.9, nesterov=True)
+        self.opts = [opt_id, adam(gen, c.lr_g), adam(dis, c.lr_d)]
+        self.scheds = [build_scheduler(o, 'multistep', milestones=(c.step_size,), gamma=c.gamma) for o in self.opts[:3 if c.decay_gd else 1]]
+        self.gcl2 = GCL(c, dataset.train, 2, gen, dis, *self.opts[1:], self.structure)
+        self.gcl = GCL(c, dataset.train, 3, gen, dis, *self.opts[1:], self.structure, opt_id=opt_id, memory=memory)
+        self.gcl2.sample_dir = self.gcl.sample_dir = None if run_dir is None else run_dir / 'samples'
+        self.eval_fn = trainer_eval(dataset, c, dev, flip=False) if evaluate else None
+        self._record = _Stage1Metrics()
+        self.metrics, self.trainers, self.trainer, self.init_report = self._record.metrics, {}, None, None
+        self.stages = [('stage1', self.stage1), ('stage2', self.stage2), ('stage3', self.stage3)]   # (name, build its Trainer)
 
-    def run_stage1(self):
-        "Warm up E_id with Cluster Contrast, or load `cfg.init`"
-        t, c = self.trainer, self.cfg
+    history, iteration, iter_in_epoch, epoch_sums, cbs = (_latest(k, d) for k, d in
+        (('history', list), ('iteration', int), ('iter_in_epoch', int), ('epoch_sums', dict), ('cbs', list)))
+
+    def folder(self, name:str) -> Path|None: # Where a stage's checkpoints go
+        "A stage's run folder: `run_dir` for stage 3, `run_dir/stage1` and `run_dir/stage2` for the others"
+        return None if self.run_dir is None else self.run_dir if name == 'stage3' else self.run_dir / name
+
+    def _trainer(self, step, opts, epochs, name, **kw) -> Trainer:
+        k = dict(self.kwargs)
+        cbs = [*kw.pop('cbs'), *k.pop('cbs', [])]
+        return Trainer(self.module, None, step, opts, epochs, iters_per_epoch=self.cfg.iters, device=self.device, amp=self.cfg.amp, cbs=cbs,
+                       run_dir=self.folder(name), config=self.cfg, manual_step=True, progress=self.progress, **kw, **k)
+
+    def stage1(self) -> Trainer|None:
+        "Stage 1: Cluster Contrast on E_id; or load `cfg.init` into it (no trainer)"
+        c = self.cfg
         if c.init is not None:
-            self.init_report = load_id_encoder(t.module, c.init)
-            t.log.info(f"GCL stage 1: loaded {len(self.init_report['loaded'])} tensors of E_id from {c.init}")
-            return
-        from reid_nb.methods.cluster_contrast import DATASET_PRESETS as CC_PRESETS
-        cc = ClusterContrastConfig(dataset=c.dataset if c.dataset in CC_PRESETS else 'market1501', backbone=c.backbone, pretrained=c.pretrained, pooling='avg',
-                                   last_stride=c.last_stride, height=c.height, width=c.width, epochs=c.warmup_epochs, iters=c.warmup_iters,
-                                   batch_size=c.warmup_batch_size, num_instances=c.warmup_num_instances, eps=c.warmup_eps,
+            self.init_report = load_id_encoder(self.module, c.init)
+            _log.info(f"GCL stage 1: loaded {len(self.init_report['loaded'])} tensors of E_id from {c.init}")
+            return None
+        cc = ClusterContrastConfig(dataset=c.dataset if c.dataset in CC_PRESETS else 'market1501', backbone=c.backbone, pretrained=c.pretrained,
+                                   pooling='avg', last_stride=c.last_stride, height=c.height, width=c.width, epochs=c.warmup_epochs,
+                                   iters=c.warmup_iters, batch_size=c.warmup_batch_size, num_instances=c.warmup_num_instances, eps=c.warmup_eps,
                                    cam_norm=c.warmup_cam_norm, k1=c.k1, k2=c.k2, pad=max(1, round(10 * c.width / 128)),
-                                   eval_every=c.warmup_epochs, step_size=max(20, c.warmup_epochs), test_batch_size=c.test_batch_size,
-                                   num_workers=c.num_workers, amp=c.amp, seed=c.seed)
-        t1 = cc_trainer(cc, self.dataset, run_dir=None if self.run_dir is None else self.run_dir / 'stage1', device=t.device,
-                        evaluate=False, progress=self.progress, model=t.module, cbs=self.cbs, logger=t.log)
-        t1.fit(resume=self.run_dir is not None and (self.run_dir/'stage1'/'last.pth').is_file())   # a stage cut short continues
-        self.trainers['stage1'] = t1
+                                   step_size=c.warmup_step_size, gamma=c.warmup_gamma, eval_every=c.warmup_epochs,
+                                   test_batch_size=c.test_batch_size, num_workers=c.num_workers, amp=c.amp, seed=c.seed)
+        return cc_trainer(cc, self.dataset, run_dir=self.folder('stage1'), device=self.device, evaluate=False, progress=self.progress,
+                          model=self.module, **self.kwargs)
 
-    def run_stage2(self):
-        "Train G and D with E_id frozen"
-        t, c, g = self.trainer, self.cfg, self.stage2
-        t2 = Trainer(t.module, None, g.step, [g.opt_g, g.opt_d], c.stage2_epochs, iters_per_epoch=c.iters, device=t.device, amp=c.amp,
-                     cbs=[g, *self.cbs], run_dir=None if self.run_dir is None else self.run_dir / 'stage2', modules=dict(gen=g.gen, dis=g.dis),
-                     config=c, manual_step=True, progress=self.progress, logger=t.log)
-        t2.train_dl = g.loader()
-        t2.fit(resume=self.run_dir is not None and (self.run_dir/'stage2'/'last.pth').is_file())
-        self.trainers['stage2'] = t2
+    def stage2(self) -> Trainer:
+        "Stage 2: G and D on a frozen E_id"
+        g = self.gcl2
+        t = self._trainer(g.step, self.opts[1:], self.cfg.stage2_epochs, 'stage2', cbs=[g], modules=dict(gen=g.gen, dis=g.dis))
+        t.train_dl = g.loader()
+        return t
 
-    def before_fit(self):
-        t = self.trainer
-        if t.epoch > 0 or t.iter_in_epoch > 0: return              # resuming stage 3: stages 1 and 2 are done
-        try:
-            self.run_stage1()
-            self.run_stage2()
-        finally:
-            for cb in t.cbs: cb.trainer = t                         # the shared callbacks belong to the stage-3 trainer again
-        if self.evaluate and t.eval_fn is not None:
-            t.module.eval()
-            with torch.no_grad(): self.metrics['stage1'] = t.eval_fn(t)
-            t.log.info("GCL: the stage-1 encoder scores " + ' '.join(f'{k} {v:.2f}' for k, v in self.metrics['stage1'].items()))
+    def stage3(self) -> Trainer:
+        "Stage 3: E_id, G and D jointly, against the memory"
+        return self._trainer(self.gcl.step, self.opts, self.cfg.epochs, 'stage3', cbs=[self._record, self.gcl], sched=self.scheds,
+                             eval_fn=self.eval_fn, eval_every=self.cfg.eval_every, modules=self.modules)
 
-    def state_dict(self) -> dict: return dict(metrics=self.metrics)
-    def load_state_dict(self, state:dict): self.metrics = dict(state['metrics'])
+    def begun(self, name:str) -> bool: # Whether the stage's folder holds a checkpoint
+        f = self.folder(name)
+        return f is not None and (f / 'last.pth').is_file()
+
+    def score_start(self):
+        "Evaluate the encoder stage 3 starts from (`metrics['stage1']`)"
+        self.module.eval()
+        with torch.no_grad(): self.metrics['stage1'] = self.eval_fn(self)
+        _log.info("GCL: the stage-1 encoder scores " + ' '.join(f'{k} {v:.2f}' for k, v in self.metrics['stage1'].items()))
+
+    def fit(self,
+        resume:bool=False, # Continue each stage from its folder's last.pth; a finished stage is skipped
+    ) -> list[dict]: # Stage 3's history
+        "Run the stages in order, each its own `Trainer`"
+        self.trainers, later = {}, resume and self.begun('stage3')   # stage 3's checkpoints hold all that stages 1 and 2 made
+        for name, build in self.stages:
+            if later and name != 'stage3': continue
+            if name == 'stage3' and not later and self.eval_fn is not None: self.score_start()
+            t = build()
+            if t is None: continue
+            self.trainers[name] = self.trainer = t
+            st = load_checkpoint(self.folder(name) / 'last.pth', map_location=t.device) if resume and self.begun(name) else None
+            if st is not None and st['epoch'] >= t.epochs:                # finished: load its state, train nothing
+                t.load_state_dict(st)
+                _log.info(f"GCL {name}: finished in {self.folder(name)}, skipped")
+                if 'logger' not in self.kwargs: close_log_file(t.log)
+            else: t.fit(resume=st is not None)
+        return self.history
 
 # %% ../../nbs/25_methods.gcl.ipynb #b5b5a387
 def gcl_trainer(
     cfg:GCLConfig, # The configuration
     dataset:ReidDataset, # Train, query and gallery records
-    run_dir:str|Path|None=None, # Checkpoints, history and sample grids (stage1/, stage2/ inside); None: nothing written
-    device=None, # See `default_device`
-    evaluate:bool=True, # Evaluate E_id after stage 1 and every `cfg.eval_every` stage-3 epochs
+    run_dir:str|Path|None=None, # Checkpoints, history and sample grids (stage1/, stage2/ inside); None: the config's, else nothing written
+    device=None, # See `default_device` (None: the config's)
+    evaluate:bool=True, # Evaluate E_id before stage 3 and every `cfg.eval_every` stage-3 epochs
     progress:bool|None=None, # Progress bars
-    **kwargs, # Passed to the stage-3 `Trainer` (cbs — given to every stage —, save_every, logger, ...)
-) -> Trainer: # The stage-3 trainer; `fit` runs stages 1 and 2 first. `.gcl` and `.gcl2` are the stage callbacks, `.gcl_stages` the runner
-    "A `Trainer` for GCL on `dataset`: stage 1 (CC warm-up or `cfg.init`), stage 2 (G/D) and stage 3 (joint) in one `fit`"
+    **kwargs, # Passed to every stage's `Trainer` (cbs, save_every, logger, ...)
+) -> GCLStages: # Ready to `fit`: stage 1, stage 2, stage 3
+    "GCL on `dataset`: its three stages, each a `Trainer` of its own, ready to `fit`"
     if get_world_size() > 1: raise RuntimeError(f"GCL trains in one process (the official code runs on one GPU; its generator, "
                                                 f"discriminator and memory are not written for several): launch it without torchrun "
                                                 f"(this is rank {get_rank()} of {get_world_size()})")
     seed_everything(cfg.seed)
-    dev = default_device(device)
-    run_dir = Path(run_dir) if run_dir is not None else None
-    structure = find_structure(dataset.train, cfg.structure, cfg.renders, cfg.degs)
-    id_net = gcl_id_model(cfg)
-    gen = AdaINGenerator(id_net.backbone.out_channels, cfg.n_parts, cfg.gen_dim, cfg.n_downsample, cfg.n_res, cfg.mlp_dim,
-                         cfg.aspp_dilations, cfg.part_chunks).to(dev)
-    dis = MsDiscriminator(3, cfg.dis_dim, cfg.dis_n_layer, cfg.dis_n_res, cfg.dis_scales).to(dev)
-    memory = InstanceMemory(len(dataset.train), cfg.feat_dim, momentum=cfg.momentum).to(dev)   # one row per training image
-    adam = lambda m, lr: torch.optim.Adam(m.parameters(), lr=lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
-    opt_g, opt_d = adam(gen, cfg.lr_g), adam(dis, cfg.lr_d)
-    opt_id = build_optimizer([p for p in id_net.parameters() if p.requires_grad], 'sgd', lr=cfg.lr_id, weight_decay=cfg.weight_decay, momentum=0.9, nesterov=True)
-    # only E_id's rate decays: the official stage 3 resumes from stage 2 and rebuilds the G and D schedulers with last_epoch set to
-    # the stage-2 iteration count, which on PyTorch >= 1.4 leaves their rates at lr_g and lr_d for the whole stage
-    scheds = [build_scheduler(opt_id, 'multistep', milestones=(cfg.step_size,), gamma=cfg.gamma)]
-    g2 = GCL(cfg, dataset.train, 2, gen, dis, opt_g, opt_d, structure)
-    g3 = GCL(cfg, dataset.train, 3, gen, dis, opt_g, opt_d, structure, opt_id=opt_id, memory=memory)
-    cbs = list(kwargs.pop('cbs', []))
-    stages = GCLStages(cfg, dataset, g2, run_dir, evaluate, progress, cbs)
-    ev = trainer_eval(dataset, cfg, dev, flip=False) if evaluate else None
-    t = Trainer(id_net, None, g3.step, [opt_id, opt_g, opt_d], cfg.stage3_epochs, sched=scheds, iters_per_epoch=cfg.iters, device=dev,
-                amp=cfg.amp, cbs=[stages, g3, *cbs], run_dir=run_dir, eval_fn=ev, eval_every=cfg.eval_every,
-                modules=dict(gen=gen, dis=dis, memory=memory), config=cfg, manual_step=True, progress=progress, **kwargs)
-    g2.sample_dir = g3.sample_dir = None if run_dir is None else run_dir / 'samples'
-    t.gcl, t.gcl2, t.gcl_stages = g3, g2, stages
-    return t
+    run_dir, dev = cfg.place(run_dir, device)
+    return GCLStages(cfg, dataset, run_dir, dev, evaluate, progress, **kwargs)
 
-def train_gcl(
-    cfg:GCLConfig, # The configuration
-    dataset:str|ReidDataset, # A registered dataset name (see `get_dataset`) or a loaded dataset
-    root:str|Path|None=None, # Data folder, when `dataset` is a name
-    run_dir:str|Path|None=None, # Checkpoints, history, sample grids
-    device=None, # See `default_device`
-    resume:bool=False, # Continue from the run folder's checkpoints
-    **kwargs, # Passed to `gcl_trainer`
-) -> Trainer: # The trained stage-3 trainer
-    "Train GCL (all three stages): the entry point of `reid_train gcl`"
-    dataset = as_dataset(dataset, root, 'train_gcl')
-    t = gcl_trainer(cfg, dataset, run_dir=run_dir, device=device, **kwargs)
-    t.fit(resume=resume)
-    return t
+# %% ../../nbs/25_methods.gcl.ipynb #gcloff001
+_G, _CC = 'chenhao2345/GCL', 'alibaba/cluster-contrast-reid'
+GCL_OFFICIAL = (  # (field, official value, where, why reid_nb differs)
+    ('init', 'a JVTC checkpoint', f'{_G} train_stage2_market.sh; README.md:53-62',
+     "stage 1 is not in the official code (it loads a JVTC or MLC encoder); None warms up with Cluster Contrast"),
+    ('warmup_epochs', 50, f'{_CC} examples/cluster_contrast_train_usl.py:270 (stage 1 is CC here)', ''),
+    ('warmup_batch_size', 256, f'{_CC} README.md:78', ''),
+    ('warmup_num_instances', 16, f'{_CC} README.md:78', ''),
+    ('warmup_step_size', 20, f'{_CC} examples/cluster_contrast_train_usl.py:272,141', ''),
+    ('warmup_gamma', 0.1, f'{_CC} examples/cluster_contrast_train_usl.py:141', ''),
+    ('backbone', 'resnet50', f'{_G} gcl/models/resnet.py:226', ''),
+    ('pretrained', 'IMAGENET1K_V1', f'{_G} gcl/models/resnet.py:226 (torchvision resnet50(pretrained=True)); examples/main.py:130-131', ''),
+    ('last_stride', 1, f'{_G} gcl/models/resnet.py:237-238', ''),
+    ('feat_dim', 512, f'{_G} gcl/models/resnet.py:244-245', ''),
+    ('n_parts', 4, f'{_G} gcl/models/resnet.py:240', ''),
+    ('height', 256, f'{_G} examples/main.py:331-334', ''),
+    ('width', 128, f'{_G} examples/main.py:331-334', ''),
+    ('gen_dim', 16, f'{_G} configs/latest.yaml:51', ''),
+    ('n_downsample', 2, f'{_G} configs/latest.yaml:53', ''),
+    ('n_res', 4, f'{_G} configs/latest.yaml:56', ''),
+    ('mlp_dim', 512, f'{_G} configs/latest.yaml:57', ''),
+    ('dis_dim', 32, f'{_G} configs/latest.yaml:39-45', ''),
+    ('dis_n_layer', 2, f'{_G} configs/latest.yaml:39-45', ''),
+    ('dis_n_res', 4, f'{_G} configs/latest.yaml:39-45', ''),
+    ('dis_scales', 3, f'{_G} configs/latest.yaml:39-45', ''),
+    ('gan_w', 1.0, f'{_G} configs/latest.yaml:22', ''),
+    ('recon_x_w', 5.0, f'{_G} configs/latest.yaml:25', ''),
+    ('recon_x_cyc_w', 5.0, f'{_G} configs/latest.yaml:24', ''),
+    ('recon_f_w', 5.0, f'{_G} configs/latest.yaml:23', ''),
+    ('memory_w', 1.0, f'{_G} configs/latest.yaml:26', ''),
+    ('r1_w', 0.01, f'{_G} configs/latest.yaml:37; gcl/models/gan.py:139', ''),
+    ('lr_g', 1e-4, f'{_G} configs/latest.yaml:13', ''),
+    ('lr_d', 1e-4, f'{_G} configs/latest.yaml:12', ''),
+    ('beta1', 0.0, f'{_G} configs/latest.yaml:2', ''),
+    ('beta2', 0.999, f'{_G} configs/latest.yaml:3', ''),
+    ('lr_id', 3.5e-4, f'{_G} configs/latest.yaml:11; gcl/trainer.py:50-54', ''),
+    ('weight_decay', 5e-4, f'{_G} configs/latest.yaml:20', ''),
+    ('step_size', 10, f'{_G} configs/latest.yaml:8; gcl/trainer.py:62-63; examples/main.py:313-314', ''),
+    ('gamma', 0.1, f'{_G} configs/latest.yaml:19', ''),
+    ('decay_gd', False, f'{_G} gcl/trainer.py:203-229 (on resume, the G and D schedulers restart past their milestone: constant on PyTorch >= 1.4)', ''),
+    ('temp', 0.04, f'{_G} configs/latest.yaml:30', ''),
+    ('num_neg', 8192, f'{_G} configs/latest.yaml:31', ''),
+    ('momentum', 0.2, f'{_G} configs/latest.yaml:29; gcl/models/memory.py:78-80', ''),
+    ('rho', 0.002, f'{_G} train_stage3_market.sh', ''),
+    ('k1', 30, f'{_G} train_stage3_market.sh', ''),
+    ('k2', 6, f'{_G} examples/main.py:230', ''),
+    ('min_samples', 4, f'{_G} examples/main.py:239', ''),
+    ('batch_size', 16, f'{_G} examples/main.py:329', ''),
+    ('stage2_epochs', 40, f'{_G} train_stage2_market.sh', ''),
+    ('epochs', 20, f'{_G} train_stage3_market.sh', ''),
+    ('iters', None, f'{_G} examples/main.py:225-226,260-262 (one pass over the images)', ''),
+    ('degs', (45, 90, 135, 180, 225, 270), f'{_G} gcl/utils/data/preprocessor.py:152 (randint(1, 7) * 45)', ''),
+    ('gen_bn_stats', True, f'{_G} configs/latest.yaml:15; gcl/trainer.py:70-90', ''),
+    ('eval_every', 1, f'{_G} examples/main.py:313-320', ''),
+    ('test_batch_size', 128, f'{_G} examples/main.py:167', ''),
+    ('amp', 'off', f'{_G} gcl/trainer.py:32-34 (float32: fp16=False, no autocast)', ''),
+    ('seed', 1, f'{_G} examples/main.py:354', ''),
+)
+
+# %% ../../nbs/25_methods.gcl.ipynb #gclreg001
+GCL_METHOD = register_method(Method(
+    'gcl', GCLConfig, gcl_trainer, network=lambda cfg, n: gcl_id_model(cfg), official=GCL_OFFICIAL,
+    summary="GCL (2021): unsupervised; a generator's novel views of each person are positives of a memory contrastive loss, in three stages"))
