@@ -19,11 +19,13 @@ from .search import GalleryIndex, evaluate_index, image_features, read_features,
 from .viz import plot_ranked_list, plot_embedding, representative_queries
 from .train import Trainer, load_checkpoint, plot_history
 from .cli import load_model, FeatureExtractor
-from .methods.baseline import BaselineConfig, train_baseline
-from .methods.cluster_contrast import ClusterContrastConfig, train_cluster_contrast
+from .methods.protocol import train, configure, get_method, list_methods, preset_table
+from .methods.baseline import BaselineConfig
+from .methods.cluster_contrast import ClusterContrastConfig
 
 __all__ = ['default_device', 'seed_everything', 'show_install', 'make_synthetic_reid', 'get_dataset', 'list_datasets', 'register_dataset', 'identity_folders', 'ReidRecord',
            'ReidDataset', 'read_image', 'build_train_transform', 'build_test_transform', 'build_loaders', 'build_model',
            'extract_features', 'Evaluator', 'compute_distance', 'evaluate_rank', 'k_reciprocal_rerank', 'GalleryIndex',
            'evaluate_index', 'image_features', 'read_features', 'plot_search', 'plot_ranked_list', 'plot_embedding', 'representative_queries', 'Trainer',
-           'load_checkpoint', 'plot_history', 'load_model', 'FeatureExtractor', 'BaselineConfig', 'train_baseline', 'ClusterContrastConfig', 'train_cluster_contrast']
+           'load_checkpoint', 'plot_history', 'load_model', 'FeatureExtractor', 'train', 'configure', 'get_method', 'list_methods', 'preset_table', 'BaselineConfig',
+           'ClusterContrastConfig']

@@ -479,7 +479,7 @@ def reid_train(
     if a.source is not None and not m.needs_source(cfg): p.error(f'{a.method} trains on one dataset here: --source does not apply')
     if m.needs_source(cfg) and a.source is None and not a.dry_run:
         p.error(f'{a.method} adapts from a labelled source to an unlabelled target: give --source NAME (and --dataset TARGET)')
-    if a.resume and not (cfg.run_dir and (Path(cfg.run_dir)/'last.pth').is_file()):
+    if a.resume and not (cfg.run_dir and any(Path(cfg.run_dir).glob('**/last.pth'))):   # a staged method keeps one per stage folder
         p.error(f"--resume: nothing to resume: {'give the run folder with --run-dir' if not cfg.run_dir else f'{cfg.run_dir} holds no last.pth'}")
     if a.save_every is not None and a.save_every < 1: p.error(f'--save-every must be >= 1, got {a.save_every}')
     if not (a.tiny or a.dry_run) and getattr(cfg, 'pretrained', 0) is None and getattr(a, 'cfg_pretrained', None) is None:

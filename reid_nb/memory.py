@@ -11,8 +11,8 @@ import torch.nn.functional as F
 from .core import all_gather_cat
 
 # %% auto #0
-__all__ = ['MEMORY_PRESETS', 'weight_of_old', 'momentum_update', 'MemoryBank', 'MemoryMatmul', 'memory_matmul',
-           'hardest_instances', 'ClusterMemory', 'InstanceMemory', 'KeyedMemory']
+__all__ = ['weight_of_old', 'momentum_update', 'MemoryBank', 'MemoryMatmul', 'memory_matmul', 'hardest_instances',
+           'ClusterMemory', 'InstanceMemory', 'KeyedMemory']
 
 # %% ../nbs/08_memory.ipynb #f36955e0
 def weight_of_old(
@@ -35,13 +35,6 @@ def momentum_update(
     w = weight_of_old(momentum, convention)
     out = w * old + (1 - w) * new
     return F.normalize(out, dim=-1) if normalize else out
-
-MEMORY_PRESETS = dict(  # the update rule of each seed method, as its code sets it
-    cluster_contrast=dict(momentum=0.2, convention='old', normalize=True),  # argparse default; the README commands use 0.1
-    cail=dict(momentum=0.6, convention='old', normalize=True),  # 0 during the first epoch, which overwrites the rows
-    gcl=dict(momentum=0.2, convention='old', normalize=True),
-    paul=dict(momentum=0.1, convention='new', normalize=False),  # patch memory and image centres alike; first visit stores
-)
 
 # %% ../nbs/08_memory.ipynb #ede29a0b
 def _occurrence(idx:torch.Tensor) -> torch.Tensor:

@@ -13,8 +13,8 @@ from torch import nn
 
 # %% auto #0
 __all__ = ['DATASET_PRESETS', 'EPS_V1', 'EPS_V1_IBN', 'BACKBONE_ALIASES', 'TRAIN_AUGMENT', 'CC_OFFICIAL', 'CLUSTER_CONTRAST',
-           'ClusterContrastConfig', 'GhostBatchNorm1d', 'GhostBatchNorm2d', 'ghost_bn', 'bn_split_for', 'cc_model',
-           'train_features', 'ClusterContrast', 'cc_trainer', 'plot_cc_history']
+           'ClusterContrastConfig', 'bn_split_for', 'cc_model', 'train_features', 'ClusterContrast', 'cc_trainer',
+           'plot_cc_history']
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #8f88bfd0
 from ..core import seed_everything, get_logger, get_world_size
@@ -22,7 +22,7 @@ from ..data.datasets import ReidDataset, ImageDataset, as_dataset
 from ..data.transforms import build_train_transform, build_test_transform, IMAGENET_MEAN
 from ..data.samplers import RandomMultipleGallerySampler, build_loaders, make_loader
 from ..models.backbones import BACKBONES
-from ..models.heads import build_model
+from ..models.heads import build_model, ghost_bn
 from ..memory import ClusterMemory
 from ..cluster import pseudo_labels, cluster_stats, cluster_centroids, camera_normalize
 from ..evaluate import extract_features, trainer_eval
@@ -96,35 +96,6 @@ class ClusterContrastConfig(RunConfig):
             ibn = 'ibn' in str(self.backbone) and self.dataset in EPS_V1_IBN
             self.eps = (EPS_V1_IBN if ibn else EPS_V1).get(self.dataset)
         super().resolve()
-
-# %% ../../nbs/22_methods.cluster_contrast.ipynb #8c7c5249
-class _Ghost:
-    "Mixin: in training mode, batch-normalise in chunks of `split` samples"
-    split = 64
-    def forward(self, x:torch.Tensor) -> torch.Tensor:
-        if not self.training or x.shape[0] <= self.split: return super().forward(x)
-        return torch.cat([super(_Ghost, self).forward(c) for c in x.split(self.split)])
-    def extra_repr(self): return super().extra_repr() + f', split={self.split}'
-
-class GhostBatchNorm1d(_Ghost, nn.BatchNorm1d): "BatchNorm1d over sub-batches of `split` samples in training"
-class GhostBatchNorm2d(_Ghost, nn.BatchNorm2d): "BatchNorm2d over sub-batches of `split` samples in training"
-
-# %% ../../nbs/22_methods.cluster_contrast.ipynb #369b3bed
-_GHOSTS = {nn.BatchNorm1d: GhostBatchNorm1d, nn.BatchNorm2d: GhostBatchNorm2d,
-           GhostBatchNorm1d: GhostBatchNorm1d, GhostBatchNorm2d: GhostBatchNorm2d}
-
-def ghost_bn(
-    model:nn.Module, # A model whose BatchNorm1d/2d layers are converted in place
-    split:int=64, # Samples per normalisation chunk (the per-GPU batch being imitated)
-) -> nn.Module: # The same model
-    "Make every BatchNorm layer of `model` normalise in sub-batches of `split` samples during training"
-    if split < 2: raise ValueError(f"ghost_bn: split must be >= 2 (BatchNorm needs two samples), got {split}")
-    n = 0
-    for m in model.modules():
-        g = _GHOSTS.get(type(m))
-        if g is not None: m.__class__, m.split, n = g, split, n + 1
-    if n == 0: raise ValueError("ghost_bn: the model has no BatchNorm1d/BatchNorm2d layer to convert")
-    return model
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #f87a547a
 def bn_split_for(

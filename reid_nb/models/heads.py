@@ -12,7 +12,8 @@ from .backbones import build_backbone
 
 # %% auto #0
 __all__ = ['MODEL_PRESETS', 'GlobalPool', 'GeM', 'PartPool', 'stripe_theta', 'PatchGenerator', 'STNPool', 'BNNeck',
-           'LinearBNNeck', 'PerPart', 'Classifier', 'ReidOutput', 'ReidModel', 'build_pool', 'build_model']
+           'LinearBNNeck', 'PerPart', 'Classifier', 'ReidOutput', 'ReidModel', 'build_pool', 'build_model',
+           'GhostBatchNorm1d', 'GhostBatchNorm2d', 'ghost_bn']
 
 # %% ../../nbs/06_models.heads.ipynb #c6ac013d
 class GlobalPool(nn.Module):
@@ -264,3 +265,32 @@ def build_model(
         head = PerPart([make_head() for _ in range(n_parts)]) if num_classes > 0 else None
     else: head = make_head()
     return ReidModel(bb, pool, neck, head, emb=o['emb'], norm=o['norm'])
+
+# %% ../../nbs/06_models.heads.ipynb #8c7c5249
+class _Ghost:
+    "Mixin: in training mode, batch-normalise in chunks of `split` samples"
+    split = 64
+    def forward(self, x:torch.Tensor) -> torch.Tensor:
+        if not self.training or x.shape[0] <= self.split: return super().forward(x)
+        return torch.cat([super(_Ghost, self).forward(c) for c in x.split(self.split)])
+    def extra_repr(self): return super().extra_repr() + f', split={self.split}'
+
+class GhostBatchNorm1d(_Ghost, nn.BatchNorm1d): "BatchNorm1d over sub-batches of `split` samples in training"
+class GhostBatchNorm2d(_Ghost, nn.BatchNorm2d): "BatchNorm2d over sub-batches of `split` samples in training"
+
+# %% ../../nbs/06_models.heads.ipynb #369b3bed
+_GHOSTS = {nn.BatchNorm1d: GhostBatchNorm1d, nn.BatchNorm2d: GhostBatchNorm2d,
+           GhostBatchNorm1d: GhostBatchNorm1d, GhostBatchNorm2d: GhostBatchNorm2d}
+
+def ghost_bn(
+    model:nn.Module, # A model whose BatchNorm1d/2d layers are converted in place
+    split:int=64, # Samples per normalisation chunk (the per-GPU batch being imitated)
+) -> nn.Module: # The same model
+    "Make every BatchNorm layer of `model` normalise in sub-batches of `split` samples during training"
+    if split < 2: raise ValueError(f"ghost_bn: split must be >= 2 (BatchNorm needs two samples), got {split}")
+    n = 0
+    for m in model.modules():
+        g = _GHOSTS.get(type(m))
+        if g is not None: m.__class__, m.split, n = g, split, n + 1
+    if n == 0: raise ValueError("ghost_bn: the model has no BatchNorm1d/BatchNorm2d layer to convert")
+    return model
