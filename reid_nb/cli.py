@@ -65,7 +65,7 @@ def demo_plan() -> list[tuple[str, str, bool]]: # (module, step, ready) for each
 @call_parse
 def reid_synth(
     root:str='data/synthetic', # Folder that receives Market-1501-v15.09.15/
-    preset:str=None, # 'tiny' for a seconds-long test set; default: the full-size default
+    preset:str=None, # A `PRESETS` name: 'tiny' for a seconds-long test set, 'market1501' or 'msmt17' for the real sizes; default: the default size
     seed:int=0, # Seed: the same seed gives the same bytes
     workers:int=None, # Processes (default: automatic)
     structure:bool=True, # GCL's structure maps are written by default; --no-structure skips them

@@ -289,12 +289,48 @@ def render_sample(
             maps[deg] = m
     return img, maps
 
+# %% ../../nbs/01_data.synthetic.ipynb #b2d4f6a8
+def _spread(
+    total:int, # the sum of the counts
+    w, # one positive weight per bin
+    lo:int, # the least count of a bin
+    hi:int|None=None, # the most (None: no cap)
+) -> np.ndarray: # `len(w)` integers in [lo, hi] that sum to `total`
+    "`lo` per bin plus the rest of `total` shared in proportion to `w` (largest shares first for the last units)"
+    w, x, rem = np.asarray(w, float), np.full(len(w), lo, dtype=np.int64), total - lo * len(w)
+    while rem > 0:
+        room = np.ones(len(w), bool) if hi is None else x < hi
+        share = rem * np.where(room, w, 0.) / w[room].sum()
+        add = np.floor(share).astype(np.int64)
+        if hi is not None: add = np.minimum(add, hi - x)
+        if add.sum() == 0: add[np.argsort(-share, kind='stable')[:rem]] = 1   # every share < 1: one each to the largest
+        x, rem = x + add, rem - int(add.sum())
+    return x
+
+def _counts(p, name, pids, cams):
+    "Per id of split `name`, `[(cam, queries, other images), ...]` over the cameras it is seen in"
+    seed, nc, test = p['seed'], p['n_cams'], name == 'test'
+    if p.get('n_query' if test else 'n_train_imgs') is None:   # the fixed rule: imgs_per_cam per camera, the first a query
+        return {pid: [(cam, int(test), p['imgs_per_cam'] - int(test)) for cam in cams[pid]] for pid in pids}
+    w = np.array([0.1 + np.random.default_rng([seed, pid, 8]).gamma(2.) for pid in pids])   # how much of the split an id gets
+    nq = _spread(p['n_query'], [len(cams[pid]) - 1 for pid in pids], 1, nc) if test else np.zeros(len(pids), np.int64)
+    ng = _spread(p['n_gallery'] if test else p['n_train_imgs'], w, 2)
+    out = {}
+    for pid, q, g in zip(pids, nq, ng):
+        r, c = np.random.default_rng([seed, pid, 9]), list(cams[pid])
+        if q > len(c): c = sorted(c + [int(v) for v in r.choice(sorted(set(range(1, nc + 1)) - set(c)), q - len(c), replace=False)])
+        qc = {int(v) for v in r.choice(c, q, replace=False)}
+        gc = sorted(int(v) for v in r.choice(c, min(g, len(c)), replace=False))   # >= 2 cameras: a query always has a match elsewhere
+        per = dict(zip(gc, (int(v) for v in _spread(g, 0.1 + r.gamma(2., size=len(gc)), 1))))
+        out[pid] = [(cam, int(cam in qc), per.get(cam, 0)) for cam in c if cam in qc or cam in per]
+    return out
+
 # %% ../../nbs/01_data.synthetic.ipynb #cf2c48a3
 SPLITS = ('bounding_box_train', 'bounding_box_test', 'query')
 
 def _plan(p):
     "The list of image jobs and the metadata of the dataset with parameters `p`"
-    seed, nc, k = p['seed'], p['n_cams'], p['imgs_per_cam']
+    seed, nc = p['seed'], p['n_cams']
     n = p['n_train_ids'] + p['n_test_ids']
     drawn = np.random.default_rng([seed, 99_001]).choice(np.arange(1, 1502 if n <= 1501 else 10_000), n, replace=False)
     splits = dict(train=sorted(int(v) for v in drawn[:p['n_train_ids']]), test=sorted(int(v) for v in drawn[p['n_train_ids']:]))
@@ -310,14 +346,16 @@ def _plan(p):
             else: idents[pid] = random_identity(seed, pid)
             r = np.random.default_rng([seed, pid, 3])
             cams[pid] = sorted(int(c) for c in r.choice(np.arange(1, nc + 1), int(r.integers(max(2, nc - 3), nc + 1)), replace=False))
+    counts = {pid: v for name, pids in splits.items() for pid, v in _counts(p, name, pids, cams).items()}
+    cams = {pid: [cam for cam, _, _ in v] for pid, v in counts.items()}
     jobs = []
     for name, pids in splits.items():
         for pid in pids:
-            for cam in cams[pid]:
-                r = np.random.default_rng([seed, pid, cam, 5])
+            for cam, nq, n in counts[pid]:
+                r, k = np.random.default_rng([seed, pid, cam, 5]), nq + n
                 seq, frames = int(r.integers(1, 7)), np.cumsum(r.integers(5, 400, k)) + int(r.integers(0, 50_000))
                 for i, (fr, bb) in enumerate(zip(frames, r.integers(1, 5, k))):
-                    split = 'bounding_box_train' if name == 'train' else 'query' if i == 0 else 'bounding_box_test'
+                    split = 'bounding_box_train' if name == 'train' else 'query' if i < nq else 'bounding_box_test'
                     jobs.append(dict(path=f'{split}/{pid:04d}_c{cam}s{seq}_{int(fr):06d}_{int(bb):02d}.jpg', cam=cam,
                                      ident=idents[pid], key=(pid, cam, i), junk=False))
     for kind, base, count in (('0000', 10_000, p['n_distractors']), ('-1', 20_000, p['n_junk'])):
@@ -388,7 +426,15 @@ def _run(jobs, cfg, workers, pbar):
             p.join()
 
 # %% ../../nbs/01_data.synthetic.ipynb #821595a8
-PRESETS = {'tiny': dict(n_train_ids=8, n_test_ids=6, n_cams=3, imgs_per_cam=2, n_distractors=4, n_junk=3)}
+PRESETS = {
+    'tiny': dict(n_train_ids=8, n_test_ids=6, n_cams=3, imgs_per_cam=2, n_distractors=4, n_junk=3),
+    # Market-1501's counts: 19,732 gallery files = 13,115 of test ids + 2,798 `0000` + 3,819 `-1` (15,913 read by the loaders)
+    'market1501': dict(n_train_ids=751, n_test_ids=750, n_cams=6, n_train_imgs=12_936, n_query=3_368, n_gallery=13_115,
+                       n_distractors=2_798, n_junk=3_819),
+    # MSMT17's training size (list_train + list_val); 6 cameras, not 15 (Market names have one camera digit), a small test side
+    'msmt17': dict(n_train_ids=1_041, n_train_imgs=32_621, n_cams=6),
+}
+_COUNTS = ('n_train_ids', 'n_test_ids', 'n_cams', 'imgs_per_cam', 'n_distractors', 'n_junk', 'n_train_imgs', 'n_query', 'n_gallery')
 VERSION = 1  # bump when the drawing changes, so old datasets are regenerated
 
 class _Default(int):
@@ -409,6 +455,9 @@ def make_synthetic_reid(
     imgs_per_cam:int=_Default(4), # images of an id in each camera it visits (>= 2: one query, the rest gallery)
     n_distractors:int=_Default(100), # `0000` gallery images of people in no split
     n_junk:int=_Default(50), # `-1` gallery images: badly cropped fragments of test people
+    n_train_imgs:int|None=None, # exactly this many train images, spread over the ids and their cameras; None: `imgs_per_cam` per camera
+    n_query:int|None=None, # exactly this many queries, one per (test id, camera) at most; give it with `n_gallery`
+    n_gallery:int|None=None, # exactly this many gallery images of test ids (the `0000` and `-1` extras not counted)
     twin_frac:float=0.3, # fraction of the ids of each split that copy an earlier id and change one attribute
     img_jitter:float=0.5, # scale of the per-image randomness (pose, zoom, light, blur), 0..2
     height:int=128, # image height in pixels (Market's crops: 128)
@@ -416,16 +465,16 @@ def make_synthetic_reid(
     seed:int=0, # the seed: every id, camera and pixel is a function of it
     structure:bool=True, # also write grey structure maps at each image's view and 7 rotations (for GCL)
     workers:int|None=None, # processes; None: 1 for under 500 images, else os.cpu_count() (at most 8)
-    preset:str|None=None, # 'tiny' for tests; counts passed explicitly override it
+    preset:str|None=None, # a `PRESETS` name: 'tiny' for tests, 'market1501' or 'msmt17' for the real sizes; counts passed explicitly override it
     progress:bool=True, # show a tqdm progress bar
 ) -> Path: # the dataset folder `<root>/Market-1501-v15.09.15`
     "Write (or reuse) a synthetic re-ID dataset in the exact Market-1501 layout"
+    ipc_given = not isinstance(imgs_per_cam, _Default)
     if preset is not None:
         _check('preset', preset, preset in PRESETS, f"None or one of {sorted(PRESETS)}")
         loc = locals()
-        n_train_ids, n_test_ids, n_cams, imgs_per_cam, n_distractors, n_junk = (
-            PRESETS[preset].get(k, loc[k]) if isinstance(loc[k], _Default) else loc[k]
-            for k in ('n_train_ids', 'n_test_ids', 'n_cams', 'imgs_per_cam', 'n_distractors', 'n_junk'))
+        n_train_ids, n_test_ids, n_cams, imgs_per_cam, n_distractors, n_junk, n_train_imgs, n_query, n_gallery = (
+            PRESETS[preset].get(k, loc[k]) if isinstance(loc[k], _Default) or loc[k] is None else loc[k] for k in _COUNTS)
     for k, v in dict(n_train_ids=n_train_ids, n_test_ids=n_test_ids).items(): _check(k, v, _isint(v) and v >= 1, 'an integer >= 1')
     _check('n_cams', n_cams, _isint(n_cams) and 2 <= n_cams <= 9,
            'an integer in [2, 9] (re-ID matches across two or more cameras; Market names have one camera digit)')
@@ -433,6 +482,17 @@ def make_synthetic_reid(
            'an integer >= 2 (each test id needs a query and a gallery image per camera)')
     _check('n_train_ids + n_test_ids', n_train_ids + n_test_ids, n_train_ids + n_test_ids <= 9999, '<= 9999 (Market pids have 4 digits)')
     for k, v in dict(n_distractors=n_distractors, n_junk=n_junk).items(): _check(k, v, _isint(v) and 0 <= v <= 100_000, 'an integer in [0, 100000]')
+    _check('n_train_imgs', n_train_imgs, n_train_imgs is None or (_isint(n_train_imgs) and 2 * n_train_ids <= n_train_imgs <= 1_000_000),
+           f'None or an integer in [{2 * n_train_ids}, 1000000] (each of the {n_train_ids} train ids needs images in two cameras)')
+    _check('n_query and n_gallery', (n_query, n_gallery), (n_query is None) == (n_gallery is None),
+           'both None or both given (the test split is exact or follows imgs_per_cam)')
+    _check('n_query', n_query, n_query is None or (_isint(n_query) and n_test_ids <= n_query <= n_test_ids * n_cams),
+           f'None or an integer in [{n_test_ids}, {n_test_ids * n_cams}] (one to n_cams queries per test id, one per camera)')
+    _check('n_gallery', n_gallery, n_gallery is None or (_isint(n_gallery) and 2 * n_test_ids <= n_gallery <= 1_000_000),
+           f'None or an integer in [{2 * n_test_ids}, 1000000] (each test id needs gallery images in two cameras, '
+           f'so that every query has a match under another camera)')
+    _check('imgs_per_cam', imgs_per_cam, not (ipc_given and n_train_imgs is not None and n_query is not None),
+           'left out when n_train_imgs, n_query and n_gallery are all given (it would set nothing)')
     _check('twin_frac', twin_frac, _isnum(twin_frac) and 0 <= twin_frac <= 1, 'a number in [0, 1]')
     _check('img_jitter', img_jitter, _isnum(img_jitter) and 0 <= img_jitter <= 2, 'a number in [0, 2]')
     for k, v in dict(height=height, width=width).items(): _check(k, v, _isint(v) and v >= 16, 'an integer >= 16 (pixels)')
@@ -441,6 +501,7 @@ def make_synthetic_reid(
     params = dict(n_train_ids=int(n_train_ids), n_test_ids=int(n_test_ids), n_cams=int(n_cams), imgs_per_cam=int(imgs_per_cam),
                   n_distractors=int(n_distractors), n_junk=int(n_junk), twin_frac=float(twin_frac), img_jitter=float(img_jitter),
                   height=int(height), width=int(width), seed=int(seed), structure=bool(structure))
+    params.update({k: int(v) for k, v in dict(n_train_imgs=n_train_imgs, n_query=n_query, n_gallery=n_gallery).items() if v is not None})
     out = Path(root) / 'Market-1501-v15.09.15'
     info, marker = out / 'synthetic.json', out / '.synthetic-incomplete'
     if info.is_file() and not marker.exists():
