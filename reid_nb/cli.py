@@ -128,6 +128,7 @@ def load_model(
     "The network of a checkpoint with its weights, every weight checked; rebuilt from the checkpoint itself unless a preset is named"
     from reid_nb.models.heads import build_model
     from reid_nb.train import load_checkpoint
+    from reid_nb.models.backbones import load_weights
     from reid_nb.methods.protocol import TEST_DEFAULTS
     state = load_checkpoint(checkpoint) if checkpoint is not None else None   # weights_only: a file that carries code is refused
     kw = {k: v for k, v in dict(backbone=backbone, pool=pool).items() if v is not None}
@@ -139,18 +140,12 @@ def load_model(
         test = dict(size=(cfg.height, cfg.width), method=method.name, **method.test_protocol(cfg))
     else: m = build_model(model or 'cc', **kw)
     if state is not None:
-        sd = state.get('model', state) if isinstance(state, dict) else state
-        sd = {k.removeprefix('module.'): v for k, v in sd.items()}
-        own = m.state_dict()
-        missing = [k for k in own if k not in sd]
-        if missing: raise KeyError(f"load_model: {checkpoint} lacks {len(missing)} weights of the network " + (
-            f"of its {test['method']} config (e.g. {missing[:3]})" if test['method'] else
-            f"{model or 'cc'!r} {kw or ''} (e.g. {missing[:3]}); " + ("check --model/--backbone/--pool" if model else
-            f"the file does not say which network it holds: name it with --model ({', '.join(_model_presets())}) and --backbone/--pool")))
-        wrong = [k for k in own if sd[k].shape != own[k].shape]
-        if wrong: raise KeyError(f"load_model: {checkpoint}'s weights do not fit the network: {wrong[0]} is {tuple(sd[wrong[0]].shape)}, expected {tuple(own[wrong[0]].shape)}"
-                                 + ("; check --model/--backbone/--pool" if model else ''))
-        m.load_state_dict({k: sd[k] for k in own})
+        try: load_weights(m, state.get('model', state) if isinstance(state, dict) else state, strict=True)
+        except (KeyError, ValueError) as e:
+            raise KeyError(f"load_model: {checkpoint} lacks weights of the network " + (
+                f"of its {test['method']} config" if test['method'] else f"{model or 'cc'!r} {kw or ''}; " + ("check --model/--backbone/--pool" if model else
+                f"the file does not say which network it holds: name it with --model ({', '.join(_model_presets())}) and --backbone/--pool"))
+                + f" ({str(e).strip(chr(34))})") from None
     m.reid_test = test
     return m.to(default_device(device), memory_format=torch.channels_last).eval()   # channels-last, as the Trainer ran it: the same arithmetic
 

@@ -166,7 +166,7 @@ SECTIONS = [
     ('Models', lambda f: f.name[:2] in ('05', '06', '07', '08')),
     ('Training', lambda f: f.name[:2] in ('00', '11', '14', '15', '17', '30', '31', '32')),
     ('Evaluation', lambda f: f.name[:2] in ('09', '10', '12', '13', '16') or f.name.startswith('benchmarks')),
-    ('Methods', lambda f: f.name[:1] == '2' and '_methods.' in f.name),
+    ('Methods', lambda f: f.name[:1] in '12' and '_methods.' in f.name),
 ]
 
 def sidebar_text():

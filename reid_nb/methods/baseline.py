@@ -15,7 +15,7 @@ from torchvision.transforms import v2
 # %% auto #0
 __all__ = ['TRAIN_AUGMENT', 'BASELINE_OFFICIAL', 'BASELINE', 'BaselineConfig', 'PKEpochSampler', 'baseline_model',
            'baseline_loss', 'baseline_transform', 'baseline_test', 'SaveWeights', 'BaselineStep', 'baseline_loader',
-           'baseline_trainer', 'load_reid_weights']
+           'baseline_trainer']
 
 # %% ../../nbs/21_methods.baseline.ipynb #8eeddc64
 from ..core import seed_everything, get_logger, is_main_process
@@ -238,7 +238,7 @@ BASELINE_OFFICIAL = (  # (field, official value, where, why reid_nb differs): co
     ('ap', 'step', _SRC + 'data/datasets/eval_reid.py:31-54', ''),
     ('eval_every', 40, _SRC + 'configs/softmax_triplet.yml:56', 'more often, for the learning curve; epochs 40, 80 and 120 are among them'),
     ('test_batch_size', 128, _SRC + 'configs/softmax_triplet.yml:59', 'the feature-extraction batch; the features do not depend on it'),
-    ('amp', 'off', _SRC + 'engine/trainer.py:40-52 (fp32)', "bf16 autocast on a GPU, for speed; amp='off' trains in fp32 as the recipe"),
+    ('amp', 'off', _SRC + 'engine/trainer.py:40-52 (fp32)', ''),
     ('seed', None, _SRC + 'tools/train.py (no seed)', 'a seeded run can be repeated'),
 )
 
@@ -246,19 +246,3 @@ BASELINE_OFFICIAL = (  # (field, official value, where, why reid_nb differs): co
 BASELINE = register_method(Method(
     'baseline', BaselineConfig, baseline_trainer, network=baseline_model, test=baseline_test, official=BASELINE_OFFICIAL,
     summary='Strong baseline (BoT, 2019): supervised, label-smoothed CE + batch-hard triplet on P×K batches, BNNeck, warm-up'))
-
-# %% ../../nbs/21_methods.baseline.ipynb #1f8d27de
-def load_reid_weights(
-    model:nn.Module, # A `ReidModel` (any method's)
-    path:str|Path, # A `model.pth`, a trainer checkpoint (`best.pth`, `last.pth`) or any state dict file of a `ReidModel`
-    skip:tuple=('head.',), # Key prefixes never copied (the classifier is tied to the source identities)
-) -> dict: # {'loaded': [...], 'skipped': [...], 'missing': [...]}: checkpoint keys copied / not copied, model keys left as they were
-    "Warm-start `model` from a baseline (or any ReidModel) checkpoint: copy every tensor whose name and shape match"
-    sd = read_checkpoint(path)   # weights_only: a file that carries code is refused
-    sd = {k.removeprefix('module.'): v for k, v in sd.items()}
-    own = model.state_dict()
-    ok = {k: v for k, v in sd.items() if k in own and v.shape == own[k].shape and not k.startswith(tuple(skip))}
-    if not ok: raise ValueError(f"load_reid_weights: no tensor of {path} fits the model (checkpoint keys start with "
-                                f"{sorted({k.split('.')[0] for k in sd})}, the model's with {sorted({k.split('.')[0] for k in own})})")
-    model.load_state_dict(ok, strict=False)
-    return dict(loaded=sorted(ok), skipped=sorted(set(sd) - set(ok)), missing=sorted(set(own) - set(ok)))

@@ -125,6 +125,7 @@ class CameraAwareConfig(RunConfig):
     mixup:bool=True # Cross-domain mixup with a virtual class
     mix_start:int=1 # Mixed images replace the source half after this epoch
     alpha:float=0.6 # λ ~ Beta(alpha, alpha), one λ per batch
+    amp:str|bool='auto' # Mixed precision: 'auto' (fp16 or bf16 autocast, as the repo trains in fp16 with apex O2), 'off' (float32), 'bf16' or 'fp16'
     seed:int=0 # Seed of the run
 
     rules:ClassVar[dict] = dict(backbone=BACKBONES, neighbor_mode=NEIGHBOUR_MODES, interpolation=('bilinear', 'bicubic', 'nearest'),

@@ -263,7 +263,7 @@ CC_OFFICIAL = (  # (field, official value for Market-1501, where it is written, 
     ('eval_every', 10, _USL + '276', ''),
     ('test_batch_size', 256, _USL + '130', ''),
     ('seed', 1, _USL + '274', ''),
-    ('amp', 'off', _CC + 'clustercontrast/trainers.py:21-38 (fp32)', "bf16 autocast on GPUs, losses in fp32; amp='off' runs the official fp32"),
+    ('amp', 'off', _CC + 'clustercontrast/trainers.py:21-38 (fp32)', ''),
 )
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #ccreg001

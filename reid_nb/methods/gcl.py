@@ -31,7 +31,7 @@ from ..data.datasets import ReidDataset, read_image
 from ..data.synthetic import STRUCTURE_DEGS
 from ..data.transforms import build_test_transform, to_normalized_tensor, denormalize
 from ..data.samplers import ShuffleSampler, make_loader, build_loaders
-from ..models.backbones import BACKBONES
+from ..models.backbones import BACKBONES, load_weights
 from ..models.heads import build_model, PartPool
 from ..losses import memory_contrastive_loss, sample_memory_pairs, lsgan_d_loss, lsgan_g_loss, r1_penalty
 from ..memory import InstanceMemory
@@ -58,7 +58,6 @@ class GCLConfig(RunConfig):
     epochs:int=20 # Epochs of stage 3 (joint training)
     eval_every:int=1 # Stage 3: epochs between evaluations (and the last epoch)
     test_batch_size:int=128 # Batch size of feature extraction
-    amp:str|bool='off' # Mixed precision: 'off' (float32, as the official code), 'auto', 'bf16' or 'fp16' (see `reid_nb.core.amp_dtype`)
     dataset:str='market1501' # Dataset preset (a key of `DATASET_PRESETS`): picks rho and the input size
     renders:str|None=None # Folder of structure maps in the authors' layout: `train/render/...` and `train/render_{deg}/...`
     structure:str='auto' # 'auto', 'renders', 'synthetic' (the synthetic data set's own maps) or 'grey' (mesh-free approximation)
@@ -598,33 +597,16 @@ _FT_NET = (('feat_bn.', 'neck.bn.'), ('feat.', 'neck.fc.'))
 def load_id_encoder(
     model:nn.Module, # E_id, changed in place
     init:str|Path, # A checkpoint file (Trainer checkpoint or state dict) or a run folder with best.pth / last.pth
-) -> dict: # loaded, missing (model keys not in the file) and ignored (file keys not used) key lists
+) -> dict: # loaded, missing (model keys not in the file) and skipped (file keys not used) key lists
     "Load a stage-1 identity encoder into `model`, matching names (library or authors' `ft_net`) and shapes"
     p = Path(init)
-    if p.is_dir():
-        c = [q for q in (p / 'best.pth', p / 'last.pth', p / 'stage1' / 'best.pth', p / 'stage1' / 'last.pth') if q.is_file()]
-        if not c: raise FileNotFoundError(f"load_id_encoder: {p} is a folder without best.pth or last.pth (nor stage1/ with them)")
-        p = c[0]
-    if not p.is_file(): raise FileNotFoundError(f"load_id_encoder: no checkpoint at {p}")
-    ck = load_checkpoint(p)   # weights_only: a file that carries code is refused
-    sd = ck.get('model', ck.get('state_dict', ck)) if isinstance(ck, dict) else ck
-    own = model.state_dict()
-    def rename(k):
-        k = k.removeprefix('module.')
-        if k in own: return k
-        for a, b in _FT_NET:
-            if k.startswith(a): return b + k[len(a):]
-        return 'backbone.' + k
-    got = {}
-    for k, v in sd.items():
-        if not isinstance(v, torch.Tensor): continue
-        n = rename(k)
-        if n in own and own[n].shape == v.shape: got[n] = v
-    if not any(k.startswith('backbone.') for k in got):
-        raise ValueError(f"load_id_encoder: no backbone weight of {p} matches the model (e.g. file keys {list(sd)[:3]}, model keys {list(own)[:3]}); "
-                         f"check `backbone` and that this is an identity encoder")
-    model.load_state_dict(got, strict=False)
-    return dict(loaded=sorted(got), missing=sorted(set(own) - set(got)), ignored=sorted(set(sd) - {k for k in sd if rename(k) in got}))
+    if not p.exists(): raise FileNotFoundError(f"load_id_encoder: no checkpoint at {p}")
+    try: rep = load_weights(model, p, rename=_FT_NET + (('', 'backbone.'),),
+                            files=('best.pth', 'last.pth', 'stage1/best.pth', 'stage1/last.pth'))
+    except ValueError: rep = dict(loaded=[])
+    if not any(k.startswith('backbone.') for k in rep['loaded']):
+        raise ValueError(f"load_id_encoder: no backbone weight of {p} matches the model; check `backbone` and that this is an identity encoder")
+    return rep
 
 # %% ../../nbs/25_methods.gcl.ipynb #ac8ea309
 class GCL(Callback):

@@ -19,15 +19,14 @@ import matplotlib.pyplot as plt
 __all__ = ['PAUL_PRETRAIN_OFFICIAL', 'PAUL_TEST', 'PAUL_PRETRAIN', 'DATASET_PRESETS', 'PAUL_OFFICIAL', 'PAUL', 'PaulOutput',
            'PatchNet', 'patch_boxes', 'show_patches', 'merge_all_splits', 'TruePairSampler', 'paul_pretrain_loss',
            'EpochTableLR', 'PaulPretrainConfig', 'paul_param_groups', 'SavePretrained', 'paul_pretrain_trainer',
-           'paul_step_losses', 'PIDMemory', 'patch_memory', 'PaulConfig', 'resolve_pretrained', 'paul_model', 'Paul',
-           'paul_trainer']
+           'paul_step_losses', 'PIDMemory', 'patch_memory', 'PaulConfig', 'paul_model', 'Paul', 'paul_trainer']
 
 # %% ../../nbs/23_methods.paul.ipynb #c97e7e39
 from ..core import seed_everything, get_logger, is_main_process
 from ..data.datasets import ReidDataset, ReidRecord, ImageDataset
 from ..data.transforms import build_train_transform, build_test_transform, build_paul_transform, denormalize
 from ..data.samplers import EpochSampler, ShuffleSampler, make_loader, build_loaders
-from ..models.backbones import BACKBONES
+from ..models.backbones import BACKBONES, load_weights
 from ..models.heads import build_model, PerPart
 from ..losses import triplet_loss, pedal_loss, ipfl_loss
 from ..memory import KeyedMemory, momentum_update
@@ -300,7 +299,7 @@ PAUL_PRETRAIN_OFFICIAL = (  # (field, official value, where, why reid_nb differs
     ('triplet_margin', 1.0, 'QizeYang/PAUL src/train/supervised_train.py:71', ''),
     ('flip_p', 0.5, 'QizeYang/PAUL src/dataset/msmt17.py:175', ''),   # RandomHorizontalFlip(), the only augmentation
     ('ap', 'trapezoid', 'QizeYang/PAUL src/utils/measure.py:13', ''),   # the repository's evaluation: auc(recall, precision)
-    ('amp', 'off', 'QizeYang/PAUL src/train/supervised_train.py', "mixed precision where the device has it; amp='off' is the paper's fp32"),
+    ('amp', 'off', 'QizeYang/PAUL src/train/supervised_train.py (fp32)', ''),
     ('seed', None, 'QizeYang/PAUL src/train/supervised_train.py:52', 'a fixed seed, so a run repeats'),
 )
 PAUL_TEST = dict(interpolation='bilinear')  # PIL's default resize in PAUL's transforms; the AP comes from the config's `ap`
@@ -447,19 +446,6 @@ class PaulConfig(RunConfig):
 
 
 # %% ../../nbs/23_methods.paul.ipynb #c799d81f
-def resolve_pretrained(
-    path:str|Path, # A stage-1 run folder or a checkpoint file
-) -> Path: # The checkpoint file
-    "The checkpoint a `pretrained` setting points at: the file itself, or pretrained.pth / last.pth in a run folder"
-    p = Path(path)
-    if p.is_file(): return p
-    if p.is_dir():
-        for n in ('pretrained.pth', 'last.pth'):
-            if (p/n).is_file(): return p/n
-        raise FileNotFoundError(f"resolve_pretrained: {p} holds neither pretrained.pth nor last.pth; give the run folder of "
-                                f"`reid_train paul_pretrain` or a checkpoint file")
-    raise FileNotFoundError(f"resolve_pretrained: {p} does not exist (expected a paul_pretrain run folder or a checkpoint file)")
-
 def paul_model(
     cfg:PaulConfig, # The configuration
     log=None, # A logger for the warning when `cfg.pretrained` is None
@@ -468,16 +454,12 @@ def paul_model(
     model = PatchNet(unsupervised=True, backbone=cfg.backbone, last_stride=cfg.last_stride,
                      pretrained=cfg.imagenet if cfg.pretrained is None else None, n_patches=cfg.n_patches, dim=cfg.dim, emb_dim=cfg.emb_dim)
     if cfg.pretrained is not None:
-        path = resolve_pretrained(cfg.pretrained)
-        sd = load_checkpoint(path)
-        sd = {k.removeprefix('module.'): v for k, v in sd.get('model', sd).items()}
-        own = model.state_dict()
-        missing = [k for k in own if k not in sd]
-        wrong = [k for k in own if k in sd and sd[k].shape != own[k].shape]
-        if missing or wrong:
-            raise KeyError(f"paul_model: {path} does not fit a {cfg.backbone} PatchNet with {cfg.n_patches} patches of {cfg.dim}-d "
-                           f"(missing {len(missing)}: {missing[:3]}; wrong shape: {wrong[:3]})")
-        model.load_state_dict({k: sd[k] for k in own})
+        if not Path(cfg.pretrained).exists():
+            raise FileNotFoundError(f"paul_model: {cfg.pretrained} does not exist (expected a paul_pretrain run folder or a checkpoint file)")
+        try: load_weights(model, cfg.pretrained, strict=True, files=('pretrained.pth', 'last.pth'))   # a run folder or a file
+        except KeyError as e:
+            raise KeyError(f"paul_model: the stage-1 network does not fit a {cfg.backbone} PatchNet with {cfg.n_patches} patches "
+                           f"of {cfg.dim}-d ({e})") from None
     else: (log or get_logger('reid_nb.methods.paul')).warning("PaulConfig.pretrained is None: the network is not pre-trained on a "
                                                                "labelled source, so this is not PAUL's setting")
     model.generator.requires_grad_(not cfg.freeze_generator)
@@ -598,7 +580,7 @@ PAUL_OFFICIAL = (  # (field, official value, where, why reid_nb differs); QizeYa
     ('patch_update', 'momentum', 'QizeYang/PAUL src/loss/smooth.py:72', ''),
     ('ap', 'trapezoid', 'QizeYang/PAUL src/utils/measure.py:13', ''),   # auc(recall, precision) of precision_recall_curve
     ('eval_every', 'epochs 0, 3, 6, 9, 15, 20, …, 55, 59', f'{_T}:185', 'a regular rule: every 5 epochs and the last'),
-    ('amp', 'off', _T, "mixed precision where the device has it; amp='off' is the paper's fp32"),
+    ('amp', 'off', _T + ' (fp32)', ''),
     ('seed', None, f'{_T}:52', 'a fixed seed, so a run repeats'),
 )
 

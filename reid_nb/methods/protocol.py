@@ -87,7 +87,7 @@ class RunConfig:
     eval_every:int=10 # Epochs between evaluations, and at the last epoch
     test_batch_size:int=256 # Batch size of feature extraction
     num_workers:int|None=None # Loader workers (None: `loader_defaults`)
-    amp:str|bool='auto' # Mixed precision: 'auto', 'bf16', 'fp16' or 'off' (see `reid_nb.core.amp_dtype`)
+    amp:str|bool='off' # Mixed precision: 'off' (float32, as the papers' code), 'auto' (bf16 where supported: faster), 'bf16' or 'fp16' (see `reid_nb.core.amp_dtype`)
     seed:int=1 # Seed of the run
     device:str|None=None # 'cuda', 'cuda:1', 'cpu', 'mps'; None: the best available
     run_dir:str|None=None # Folder of checkpoints and history (None: the API writes nothing; `reid_train` names one)

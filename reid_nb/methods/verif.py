@@ -233,7 +233,7 @@ VERIF_OFFICIAL = (  # (field, official value, where, why reid_nb differs): the r
     ('eval_every', 'the last epoch only (test.py)', _SRC + 'train.py:247-248; test.py:32',
      'more often, for the learning curve; the last epoch, the reported one, is among them'),
     ('test_batch_size', 256, _SRC + 'test.py:35', ''),
-    ('amp', 'off', _SRC + 'train.py (fp32)', "bf16 autocast on a GPU, for speed; amp='off' trains in fp32 as the release"),
+    ('amp', 'off', _SRC + 'train.py (fp32)', ''),
     ('seed', None, _SRC + 'train.py (no seed)', 'a seeded run can be repeated'),
 )
 

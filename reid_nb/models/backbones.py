@@ -17,7 +17,7 @@ from ..core import get_logger
 # %% auto #0
 __all__ = ['BACKBONES', 'IBN_URLS', 'ResNetBackbone', 'IBN', 'ibn_a', 'register_backbone', 'resnet_backbone', 'resnet50_ibn_a',
            'build_backbone', 'WeightsSource', 'weights_source', 'read_checkpoint', 'AdaptedStateDict',
-           'adapt_state_dict', 'LoadReport', 'load_pretrained']
+           'adapt_state_dict', 'LoadReport', 'load_pretrained', 'load_weights']
 
 # %% ../../nbs/05_models.backbones.ipynb #b0ef1956
 def _strided_convs(block:nn.Module) -> list:
@@ -256,3 +256,40 @@ def load_pretrained(
     get_logger('reid_nb.models').info(f"loaded {len(a.state_dict)} backbone tensors from {name}"
                                       + (f"; ignored {len(a.ignored)} other keys ({_listing(a.ignored, 4)})" if a.ignored else ''))
     return LoadReport(name, len(a.state_dict), a.prefix, a.ignored)
+
+# %% ../../nbs/05_models.backbones.ipynb #lw000001
+def load_weights(
+    model:nn.Module, # The network, filled in place
+    source, # A checkpoint file, a run folder, or a state dict
+    strict:bool=False, # Every tensor of the network must come from `source`, with its shape
+    skip:tuple=(), # Key prefixes never copied (e.g. a classifier tied to other identities)
+    rename:tuple=(), # (prefix in the file, prefix in the network) pairs, tried in order for keys the network does not have
+    files:tuple=('best.pth', 'last.pth'), # In a run folder: the first of these that exists
+) -> dict: # loaded, skipped (file keys not copied) and missing (network keys left as they were), sorted
+    "Fill a network from a checkpoint: the one loader of whole networks (warm starts, stages, evaluation)"
+    where = 'the state dict'
+    if not isinstance(source, Mapping):
+        p = Path(source).expanduser()
+        if p.is_dir():
+            found = [p/f for f in files if (p/f).is_file()]
+            if not found: raise FileNotFoundError(f"load_weights: {p} is a folder without {' or '.join(files)}")
+            p = found[0]
+        where, source = str(p), read_checkpoint(p)   # weights_only: a file that carries code is refused
+    sd = {re.sub(r'^((module|_orig_mod)\.)+', '', k): v for k, v in source.items() if isinstance(v, torch.Tensor)}
+    own = model.state_dict()
+    def name(k):
+        if k in own: return k
+        return next((b + k[len(a):] for a, b in rename if k.startswith(a) and b + k[len(a):] in own), k)
+    got = {}
+    for k, v in sd.items():
+        n = name(k)
+        if n in own and own[n].shape == v.shape and not n.startswith(tuple(skip)): got[n] = v
+    missing = sorted(set(own) - set(got))
+    if strict and missing:
+        wrong = [n for k in sd if (n := name(k)) in own and own[n].shape != sd[k].shape]
+        raise KeyError(f"load_weights: {where} does not fit the network: {len(missing)} of its tensors are missing or of another shape "
+                       f"(e.g. {_listing(wrong or missing, 3)})")
+    if not got: raise ValueError(f"load_weights: no tensor of {where} fits the network (the file's keys start with "
+                                 f"{sorted({k.split('.')[0] for k in sd})}, the network's with {sorted({k.split('.')[0] for k in own})})")
+    model.load_state_dict(got, strict=False)
+    return dict(loaded=sorted(got), skipped=sorted(k for k in sd if name(k) not in got), missing=missing)
