@@ -138,12 +138,12 @@ def load_model(
         if kw: raise ValueError(f"load_model: --backbone/--pool adjust a preset named with --model; {checkpoint}'s own network is rebuilt from its config")
         m, cfg, method = checkpoint_network(state, checkpoint)
         test = dict(size=(cfg.height, cfg.width), method=method.name, **method.test_protocol(cfg))
-    else: m = build_model(model or 'cc', **kw)
+    else: m = build_model(model or 'bnneck-gem', **kw)
     if state is not None:
         try: load_weights(m, state.get('model', state) if isinstance(state, dict) else state, strict=True)
         except (KeyError, ValueError) as e:
             raise KeyError(f"load_model: {checkpoint} lacks weights of the network " + (
-                f"of its {test['method']} config" if test['method'] else f"{model or 'cc'!r} {kw or ''}; " + ("check --model/--backbone/--pool" if model else
+                f"of its {test['method']} config" if test['method'] else f"{model or 'bnneck-gem'!r} {kw or ''}; " + ("check --model/--backbone/--pool" if model else
                 f"the file does not say which network it holds: name it with --model ({', '.join(_model_presets())}) and --backbone/--pool"))
                 + f" ({str(e).strip(chr(34))})") from None
     m.reid_test = test
@@ -198,7 +198,7 @@ def reid_eval(
     dataset:str, # Dataset: market1501, dukemtmcreid, msmt17, cuhk03, personx, veri, folder (layumi's pytorch/), imagefolder (a folder per identity), synthetic, or one of --dataset-module
     root:str='data', # Root folder holding the dataset
     checkpoint:str=None, # A reid_nb checkpoint (RUN/best.pth): its network and input size are read from it (default: random weights)
-    model:str=None, # For a bare state dict: the network preset (cc, cail, ver, gcl, paul)
+    model:str=None, # For a bare state dict: its architecture (bnneck-gem, bnneck, linear-bn-s2, linear-bn, stn-patches)
     backbone:str=None, # With --model: the backbone (resnet18/34/50/101/152, resnet50_ibn_a, ...)
     pool:str=None, # With --model: the pooling (avg, max, gem, ...)
     size:str=None, # Input height,width (default: the checkpoint's, else 256,128)
@@ -240,7 +240,7 @@ def reid_extract(
     images:str, # Folder of images (searched recursively for .jpg, .jpeg, .png, .bmp)
     out:str='features.pt', # Output: .pt (features + file names) or .npy (features; names in a .txt beside it)
     checkpoint:str=None, # A reid_nb checkpoint: its network and input size are read from it (default: random weights)
-    model:str=None, # For a bare state dict: the network preset (cc, cail, ver, gcl, paul)
+    model:str=None, # For a bare state dict: its architecture (bnneck-gem, bnneck, linear-bn-s2, linear-bn, stn-patches)
     backbone:str=None, # With --model: the backbone
     pool:str=None, # With --model: the pooling
     size:str=None, # Input height,width (default: the checkpoint's, else 256,128)
@@ -271,7 +271,7 @@ def search_parser() -> argparse.ArgumentParser:
     b.add_argument('--image-root', default=None, help='with a features file: the folder its image names are relative to')
     b.add_argument('--index', required=True, help='index file to write')
     b.add_argument('--checkpoint', default=None, help='a reid_nb checkpoint: its network, input size and test protocol are read from it (default: random weights, for a try-out)')
-    b.add_argument('--model', default=None, help='for a bare state dict: the network preset (cc, cail, ver, gcl, paul)')
+    b.add_argument('--model', default=None, help='for a bare state dict: the architecture (bnneck-gem, bnneck, linear-bn-s2, linear-bn, stn-patches)')
     b.add_argument('--backbone', default=None, help='with --model: the backbone'); b.add_argument('--pool', default=None, help='with --model: the pooling')
     b.add_argument('--size', default=None, help="input height,width (default: the checkpoint's, else 256,128)")
     b.add_argument('--kind', default='flat', choices=KINDS, help='index kind: flat is exact; ivf/ivfpq/hnsw are approximate and faster on large galleries')

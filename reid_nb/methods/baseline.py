@@ -114,7 +114,7 @@ def baseline_model(
 ) -> ReidModel: # Backbone → average pooling → BNNeck → bias-free classifier
     "The bag-of-tricks network of `cfg` (the 'cail' preset is exactly this network)"
     if num_classes < 2: raise ValueError(f"baseline_model: the identity classifier needs at least 2 training identities, got num_classes={num_classes}")
-    return build_model('cail', num_classes, backbone=cfg.backbone, last_stride=cfg.last_stride, pretrained=cfg.pretrained, pool='avg',
+    return build_model('bnneck', num_classes, backbone=cfg.backbone, last_stride=cfg.last_stride, pretrained=cfg.pretrained, pool='avg',
                        neck='bn' if cfg.neck else None, bias=False, emb='bn' if cfg.test_feat == 'after' else 'feat', norm=True)
 
 def baseline_loss(

@@ -174,12 +174,12 @@ class DomainSplitBNNeck(BNNeck):
         return torch.cat([head, bn(x[k:])])
 
 def split_bn_neck(
-    model:nn.Module, # A `ReidModel` with a `BNNeck` (e.g. `build_model('cail')`)
+    model:nn.Module, # A `ReidModel` with a `BNNeck` (e.g. `build_model('bnneck')`)
 ) -> nn.Module: # The same model
     "Make the BN-neck of `model` a `DomainSplitBNNeck` in place (same parameters and state-dict keys)"
     neck = getattr(model, 'neck', None)
     if not isinstance(neck, BNNeck):
-        raise ValueError(f"split_bn_neck: the model's neck must be a BNNeck (build_model('cail')), got {type(neck).__name__}")
+        raise ValueError(f"split_bn_neck: the model's neck must be a BNNeck (build_model('bnneck')), got {type(neck).__name__}")
     neck.__class__ = DomainSplitBNNeck
     return model
 
@@ -188,7 +188,7 @@ def cail_model(
     num_classes:int, # Source identities (the classifier's outputs)
 ) -> nn.Module: # A `ReidModel` whose neck is a `DomainSplitBNNeck`
     "The CAIL network: ResNet (last stride 1) → GAP → BN-neck with frozen bias, split by domain → bias-free classifier"
-    m = build_model('cail', num_classes, backbone=cfg.backbone, last_stride=cfg.last_stride, pretrained=cfg.pretrained)
+    m = build_model('bnneck', num_classes, backbone=cfg.backbone, last_stride=cfg.last_stride, pretrained=cfg.pretrained)
     return split_bn_neck(m)
 
 # %% ../../nbs/24_methods.camera_aware.ipynb #25ac7fd1

@@ -113,7 +113,7 @@ def cc_model(
 ) -> nn.Module: # A `ReidModel` without classifier
     "The Cluster Contrast network of `cfg` (ghost BN when `bn_split_for` says so)"
     split = bn_split_for(cfg, get_world_size() if world_size is None else world_size)
-    m = build_model('cc', backbone=cfg.backbone, last_stride=cfg.last_stride, pool=cfg.pooling, pretrained=cfg.pretrained)
+    m = build_model('bnneck-gem', backbone=cfg.backbone, last_stride=cfg.last_stride, pool=cfg.pooling, pretrained=cfg.pretrained)
     return ghost_bn(m, split) if split else m
 
 def train_features(

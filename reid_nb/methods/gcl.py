@@ -448,7 +448,7 @@ def gcl_id_model(
     cfg:GCLConfig, # The configuration
 ) -> nn.Module: # A `ReidModel`: eval mode returns the normalised 512-d feature
     "GCL's identity encoder E_id (ResNet, last stride 1, GAP → Linear → BN)"
-    return build_model('gcl', backbone=cfg.backbone, last_stride=cfg.last_stride, pretrained=cfg.pretrained, dim=cfg.feat_dim)
+    return build_model('linear-bn', backbone=cfg.backbone, last_stride=cfg.last_stride, pretrained=cfg.pretrained, dim=cfg.feat_dim)
 
 def encode_id(
     model:nn.Module, # A `ReidModel` with a `gcl`-style neck

@@ -56,7 +56,7 @@ class PatchNet(nn.Module):
         super().__init__()
         if not unsupervised and num_classes < 1:
             raise ValueError(f"PatchNet: the supervised net needs num_classes >= 1 (the pre-training identities), got {num_classes}")
-        self.net = build_model('paul', num_classes=0 if unsupervised else num_classes, backbone=backbone, last_stride=last_stride,
+        self.net = build_model('stn-patches', num_classes=0 if unsupervised else num_classes, backbone=backbone, last_stride=last_stride,
                                pretrained=pretrained, n_parts=n_patches, dim=dim, relu=not unsupervised)
         self.embedding = PerPart([nn.Linear(dim, emb_dim) for _ in range(n_patches)])
         self.unsupervised, self.n_patches, self.dim, self.emb_dim = unsupervised, n_patches, dim, emb_dim

@@ -200,6 +200,7 @@ def method_of_config(
 def configure(
     method:str|Method, # A method (name or object)
     dataset:str|None=None, # A dataset name: picks the method's preset when it has one for it
+    /, # (so that a config field named `dataset` can be among the overrides)
     tiny:bool=False, # Start from the method's seconds-long CPU setting
     **overrides, # Field values on top
 ) -> RunConfig:

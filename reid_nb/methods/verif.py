@@ -76,7 +76,7 @@ def verif_model(
 ) -> ReidModel: # The 'ver' model with an identity classifier
     "The ID + verification network of `cfg`: the 'ver' preset with its backbone, stride, bottleneck and dropout"
     if num_classes < 2: raise ValueError(f"verif_model: the identity classifier needs at least 2 training identities, got num_classes={num_classes}")
-    return build_model('ver', num_classes, backbone=cfg.backbone, last_stride=cfg.last_stride, pretrained=cfg.pretrained,
+    return build_model('linear-bn-s2', num_classes, backbone=cfg.backbone, last_stride=cfg.last_stride, pretrained=cfg.pretrained,
                        dim=cfg.dim, dropout=cfg.dropout)
 
 def verif_head(

@@ -217,11 +217,11 @@ class ReidModel(nn.Module):
 
 # %% ../../nbs/06_models.heads.ipynb #9d93d751
 MODEL_PRESETS = {
-    'cc':   dict(backbone='resnet50', last_stride=1, pool='gem', neck='bn'),
-    'cail': dict(backbone='resnet50', last_stride=1, pool='avg', neck='bn'),
-    'ver':  dict(backbone='resnet50', last_stride=2, pool='avg', neck='linear_bn', dim=512, bn_weight_std=0.02, bias=True, dropout=0.5),
-    'gcl':  dict(backbone='resnet50', last_stride=1, pool='avg', neck='linear_bn', dim=512),
-    'paul': dict(backbone='resnet50', last_stride=1, pool='stn', n_parts=6, neck='linear_bn', dim=256, bias=True, relu=None),
+    'bnneck-gem':   dict(backbone='resnet50', last_stride=1, pool='gem', neck='bn'),            # Cluster Contrast
+    'bnneck':       dict(backbone='resnet50', last_stride=1, pool='avg', neck='bn'),            # the BoT baseline, camera-aware learning
+    'linear-bn-s2': dict(backbone='resnet50', last_stride=2, pool='avg', neck='linear_bn', dim=512, bn_weight_std=0.02, bias=True, dropout=0.5),  # verification
+    'linear-bn':    dict(backbone='resnet50', last_stride=1, pool='avg', neck='linear_bn', dim=512),  # GCL's identity encoder
+    'stn-patches':  dict(backbone='resnet50', last_stride=1, pool='stn', n_parts=6, neck='linear_bn', dim=256, bias=True, relu=None),  # PAUL
 }
 _MODEL_OPTS = dict(backbone='resnet50', last_stride=1, pretrained=None, pool='avg', n_parts=6, neck='bn', dim=512, relu=False,
                    bn_weight_std=0., bias=False, dropout=0., emb='bn', norm=True)
@@ -238,11 +238,11 @@ def build_pool(
     return pools[name]()
 
 def build_model(
-    name:str, # A preset: 'cc', 'cail', 'ver', 'gcl' or 'paul' (see `MODEL_PRESETS`)
+    name:str, # An architecture of `MODEL_PRESETS`: 'bnneck-gem', 'bnneck', 'linear-bn-s2', 'linear-bn' or 'stn-patches'
     num_classes:int=0, # Identities for the classifier; 0 means no classifier
     **kwargs, # Overrides: backbone, last_stride, pretrained, pool, n_parts, neck ('bn', 'linear_bn', None), dim, relu (None: with a classifier), bn_weight_std, bias, dropout, emb, norm
 ) -> ReidModel:
-    "Build the `ReidModel` of a seed method, with its paper's choices unless overridden"
+    "Build a `ReidModel` of one of the seed methods' architectures, with its choices unless overridden"
     if name not in MODEL_PRESETS: raise ValueError(f"build_model: unknown model {name!r}; choose from {list(MODEL_PRESETS)}")
     bad = set(kwargs) - set(_MODEL_OPTS)
     if bad: raise TypeError(f"build_model: unknown option(s) {sorted(bad)}; options are {sorted(_MODEL_OPTS)}")
