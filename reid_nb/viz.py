@@ -13,7 +13,7 @@ from .metrics import RankResult
 
 # %% auto #0
 __all__ = ['ranked_lists', 'plot_ranked_list', 'query_ap', 'representative_queries', 'plot_cmc', 'pair_distances',
-           'plot_distance_hist', 'plot_embedding']
+           'plot_distance_hist', 'plot_embedding', 'plot_cluster_history']
 
 # %% ../nbs/13_viz.ipynb #a10bc499
 def ranked_lists(
@@ -149,4 +149,23 @@ def plot_embedding(
     ax.set(xticks=[], yticks=[], title=f't-SNE of {len(feats)} images of {len(uids)} identities\ncolour: identity, marker: camera')
     ax.title.set_fontsize(10); ax.legend(fontsize=7)
     fig.tight_layout(); plt.close(fig)  # returned, not also drawn by the inline backend
+    return fig
+
+# %% ../nbs/13_viz.ipynb #vizclu01
+def plot_cluster_history(
+    history:list[dict], # `Trainer.fit`'s rows (with n_clusters, purity, mAP)
+    true_ids:int|None=None, # The true number of training identities, drawn as a line
+):
+    "Clusters per epoch, their purity (by identity and by camera) and the mAP; returns the figure"
+    ep = [r['epoch'] for r in history]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3))
+    a.plot(ep, [r.get('n_clusters', np.nan) for r in history], marker='o', label='clusters')
+    if true_ids: a.axhline(true_ids, color='grey', ls='--', label='true ids')
+    a.set(xlabel='epoch', title='number of clusters'); a.legend()
+    b.plot(ep, [r.get('purity', np.nan) for r in history], marker='o', label='purity (identity)')
+    if any('cam_purity' in r for r in history): b.plot(ep, [r.get('cam_purity', np.nan) for r in history], marker='^', label='purity (camera)')
+    xs = [(r['epoch'], r['mAP'] / 100) for r in history if 'mAP' in r]
+    if xs: b.plot(*zip(*xs), marker='s', label='mAP / 100')
+    b.set(xlabel='epoch', title='purity and mAP', ylim=(0, 1.05)); b.legend()
+    fig.tight_layout(); plt.close(fig)
     return fig

@@ -4,7 +4,6 @@
 
 # %% ../../nbs/21_methods.baseline.ipynb #bad9e62a
 from __future__ import annotations
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -20,9 +19,9 @@ __all__ = ['TRAIN_AUGMENT', 'BASELINE_OFFICIAL', 'BASELINE', 'BaselineConfig', '
 # %% ../../nbs/21_methods.baseline.ipynb #8eeddc64
 from ..core import seed_everything, get_logger, is_main_process
 from ..data.datasets import ReidDataset
-from ..data.transforms import build_train_transform, build_test_transform, IMAGENET_MEAN, BoxErasing, random_erasing
+from ..data.transforms import build_train_transform, build_test_transform, IMAGENET_MEAN, random_erasing
 from ..data.samplers import RandomIdentitySampler, build_loaders
-from ..models.backbones import BACKBONES, read_checkpoint
+from ..models.backbones import BACKBONES
 from ..models.heads import build_model, ReidModel, ReidOutput
 from ..losses import cross_entropy_ls, triplet_loss
 from ..evaluate import trainer_eval

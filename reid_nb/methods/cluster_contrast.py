@@ -13,12 +13,11 @@ from torch import nn
 
 # %% auto #0
 __all__ = ['DATASET_PRESETS', 'EPS_V1', 'EPS_V1_IBN', 'BACKBONE_ALIASES', 'TRAIN_AUGMENT', 'CC_OFFICIAL', 'CLUSTER_CONTRAST',
-           'ClusterContrastConfig', 'bn_split_for', 'cc_model', 'train_features', 'ClusterContrast', 'cc_trainer',
-           'plot_cc_history']
+           'ClusterContrastConfig', 'bn_split_for', 'cc_model', 'train_features', 'ClusterContrast', 'cc_trainer']
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #8f88bfd0
 from ..core import seed_everything, get_logger, get_world_size
-from ..data.datasets import ReidDataset, ImageDataset, as_dataset
+from ..data.datasets import ReidDataset, ImageDataset
 from ..data.transforms import build_train_transform, build_test_transform, IMAGENET_MEAN
 from ..data.samplers import RandomMultipleGallerySampler, build_loaders, make_loader
 from ..models.backbones import BACKBONES
@@ -270,25 +269,3 @@ CC_OFFICIAL = (  # (field, official value for Market-1501, where it is written, 
 CLUSTER_CONTRAST = register_method(Method(
     'cluster_contrast', ClusterContrastConfig, cc_trainer, network=lambda cfg, n: cc_model(cfg, world_size=1), test=dict(flip=False),
     official=CC_OFFICIAL, summary='Cluster Contrast (2021): unsupervised, DBSCAN pseudo-labels and a cluster-centroid memory'))
-
-# %% ../../nbs/22_methods.cluster_contrast.ipynb #0d6f510f
-import matplotlib.pyplot as plt
-
-# %% ../../nbs/22_methods.cluster_contrast.ipynb #6835dd14
-def plot_cc_history(
-    history:list[dict], # `Trainer.fit`'s rows (with n_clusters, purity, mAP)
-    true_ids:int|None=None, # The true number of training identities, drawn as a line
-):
-    "Clusters per epoch, their purity (by identity and by camera) and the mAP; returns the figure"
-    ep = [r['epoch'] for r in history]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3))
-    a.plot(ep, [r.get('n_clusters', np.nan) for r in history], marker='o', label='clusters')
-    if true_ids: a.axhline(true_ids, color='grey', ls='--', label='true ids')
-    a.set(xlabel='epoch', title='number of clusters'); a.legend()
-    b.plot(ep, [r.get('purity', np.nan) for r in history], marker='o', label='purity (identity)')
-    if any('cam_purity' in r for r in history): b.plot(ep, [r.get('cam_purity', np.nan) for r in history], marker='^', label='purity (camera)')
-    xs = [(r['epoch'], r['mAP'] / 100) for r in history if 'mAP' in r]
-    if xs: b.plot(*zip(*xs), marker='s', label='mAP / 100')
-    b.set(xlabel='epoch', title='purity and mAP', ylim=(0, 1.05)); b.legend()
-    fig.tight_layout(); plt.close(fig)
-    return fig

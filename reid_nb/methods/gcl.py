@@ -28,7 +28,6 @@ __all__ = ['DATASET_PRESETS', 'STRUCTURE_SOURCES', 'GCL_OFFICIAL', 'GCL_METHOD',
 # %% ../../nbs/25_methods.gcl.ipynb #bd39879a
 from ..core import seed_everything, get_logger, get_world_size, get_rank, close_log_file
 from ..data.datasets import ReidDataset, read_image
-from ..data.synthetic import STRUCTURE_DEGS
 from ..data.transforms import build_test_transform, to_normalized_tensor, denormalize
 from ..data.samplers import ShuffleSampler, make_loader, build_loaders
 from ..models.backbones import BACKBONES, load_weights

@@ -31,7 +31,7 @@ from ..models.heads import build_model, PerPart
 from ..losses import triplet_loss, pedal_loss, ipfl_loss
 from ..memory import KeyedMemory, momentum_update
 from ..evaluate import extract_features, trainer_eval
-from ..train import Trainer, Callback, build_scheduler, load_checkpoint, save_checkpoint
+from ..train import Trainer, Callback, build_scheduler, save_checkpoint
 from .protocol import RunConfig, Method, register_method
 
 # %% ../../nbs/23_methods.paul.ipynb #e0687843

@@ -19,7 +19,7 @@ __all__ = ['TRAIN_AUGMENT', 'VERIF_OFFICIAL', 'VERIF', 'VerifConfig', 'verif_mod
 # %% ../../nbs/20_methods.verif.ipynb #d59c3ed3
 from ..core import seed_everything, get_logger
 from ..data.datasets import ReidDataset
-from ..data.transforms import build_train_transform, build_test_transform, random_erasing, BoxErasing
+from ..data.transforms import build_train_transform, build_test_transform, random_erasing
 from ..data.samplers import TripletSampler, build_loaders
 from ..models.backbones import BACKBONES
 from ..models.heads import build_model, ReidModel
