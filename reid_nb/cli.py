@@ -13,8 +13,8 @@ from .core import default_device, env_info, amp_dtype, is_main_process, get_worl
 # %% auto #0
 __all__ = ['DEMO_STEPS', 'DATASET_NAMES', 'DEMO_MODES', 'FIG_NAMES', 'underscore_options', 'demo_plan', 'reid_synth',
            'reid_doctor', 'checkpoint_network', 'load_model', 'FeatureExtractor', 'open_dataset', 'reid_eval',
-           'reid_extract', 'search_parser', 'reid_search', 'train_parser', 'missing_weights', 'reid_train',
-           'demo_configs', 'demo_datasets', 'write_report', 'run_demo', 'reid_demo']
+           'reid_extract', 'search_parser', 'reid_search', 'field_types', 'train_parser', 'missing_weights',
+           'reid_train', 'demo_configs', 'demo_datasets', 'write_report', 'run_demo', 'reid_demo']
 
 # %% ../nbs/30_cli.ipynb #670405d3
 _USER_ERRORS = (ValueError, KeyError, OSError, ImportError)   # wrong paths, names, values, missing packages
@@ -349,6 +349,17 @@ def _convert(s:str, tp):
         except (TypeError, ValueError): continue
     raise ValueError(f"cannot read {s!r} as {tp}")
 
+def field_types(
+    cls:type, # A config dataclass
+) -> dict: # field name -> its type (builtin types and their unions; str when a name is not a builtin)
+    "The types of a config's fields, read from their annotations without the config module's namespace"
+    import builtins
+    out = {}
+    for f in dataclasses.fields(cls):
+        try: out[f.name] = eval(f.type, {'__builtins__': builtins}) if isinstance(f.type, str) else f.type
+        except Exception: out[f.name] = str
+    return out
+
 def train_parser(
     method:str|None=None, # Add the options of this method's config
     dataset:str|None=None, # Show the values of the method's preset for this dataset
@@ -460,7 +471,7 @@ def reid_train(
     a = p.parse_args(argv)
     m = get_method(a.method)
     cls = m.config
-    hints = typing.get_type_hints(cls)
+    hints = field_types(cls)
     kw = {}
     for f in dataclasses.fields(cls):
         v = getattr(a, f'cfg_{f.name}', None)

@@ -148,11 +148,13 @@ def main(argv):
         key = f'{n}@{device}/{amp}'
         if key in res and 'error' not in res[key]: continue
         print(f'== {key}', flush=True)
+        load0 = os.getloadavg()[0]
         r = subprocess.run([sys.executable, __file__, '--one', n, '--root', str(root), '--device', device, '--iters', str(iters), '--amp', amp]
                            + (['--tiny'] if tiny else []),
                            capture_output=True, text=True, cwd=REPO)
         line = next((l for l in r.stdout.splitlines() if l.startswith('RESULT ')), None)
         res[key] = json.loads(line[7:]) if line else dict(method=n, device=device, amp=amp, error=(r.stderr or r.stdout)[-3000:])
+        res[key]['load_average'] = [round(load0, 1), round(os.getloadavg()[0], 1)]   # above the cores' count: other jobs shared them
         s = res[key].get('stages', [])
         print('   ' + ('ERROR ' + res[key]['error'][-400:] if 'error' in res[key] else
                        '; '.join(f"{x['stage']}: prepare {x['prepare_s']} s, {x['iterations']} it {x['train_s']} s, "

@@ -17,7 +17,7 @@ def baseline():
     "Bag of tricks on the synthetic target: ID loss only, + triplet, + BNNeck"
     from reid_nb.methods.baseline import BaselineConfig, baseline_trainer
     ds, _ = demo_datasets('full', progress=False)
-    base = BaselineConfig.tiny(height=64, width=32, **DEMO_MODES['full']['baseline'])
+    base = BaselineConfig.tiny(height=64, width=32, interpolation='bicubic', erasing='log', **DEMO_MODES['full']['baseline'])  # as the cached grid ran
     base = dataclasses.replace(base, eval_every=base.epochs, num_workers=0)
     arms = {'ID only': dataclasses.replace(base, tri_weight=0., neck=False),
             'ID + triplet': dataclasses.replace(base, neck=False),
@@ -33,7 +33,7 @@ def cluster_contrast():
     "Cluster Contrast on the synthetic target from random weights: plain clustering, camera-normalised clustering, + hard memory update"
     from reid_nb.methods.cluster_contrast import ClusterContrastConfig, cc_trainer
     ds, _ = demo_datasets('full', progress=False)
-    base = ClusterContrastConfig.tiny(height=64, width=32, **DEMO_MODES['full']['cluster_contrast'])
+    base = ClusterContrastConfig.tiny(height=64, width=32, erasing='log', **DEMO_MODES['full']['cluster_contrast'])  # as the cached grid ran
     base = dataclasses.replace(base, eval_every=1, num_workers=0)
     arms = {'plain clustering': dataclasses.replace(base, cam_norm=False),
             'camera-normalised clustering': base,

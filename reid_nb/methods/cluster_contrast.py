@@ -40,7 +40,7 @@ DATASET_PRESETS = {  # eps: the current README (0.6 everywhere); iters per epoch
 EPS_V1 = dict(market1501=0.4, dukemtmcreid=0.7, msmt17=0.7, personx=0.7, veri=0.7, synthetic=0.6)  # the first release's run_code.sh
 EPS_V1_IBN = dict(dukemtmcreid=0.6)  # ... with an IBN backbone
 BACKBONE_ALIASES = {'resnet_ibn50a': 'resnet50_ibn_a', 'resnet_ibn50_a': 'resnet50_ibn_a'}  # the authors' -a names
-TRAIN_AUGMENT = dict(flip_p=0.5, pad=10, erase_p=0.5, erase_scale=(0.02, 0.4), erase_value=IMAGENET_MEAN, erase_draw='uniform')  # the code's train transform
+TRAIN_AUGMENT = dict(flip_p=0.5, pad=10, erase_p=0.5, erase_scale=(0.02, 0.4), erase_value=IMAGENET_MEAN)  # the code's train transform
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #42e84bd1
 @dataclass
@@ -61,6 +61,7 @@ class ClusterContrastConfig(RunConfig):
     height:int|None=None # Input height (None: from the preset)
     width:int|None=None # Input width (None: from the preset)
     pad:int=10 # Padding before the random crop, in pixels (the code's 10 at 256×128; scale it down with the input)
+    erasing:str='uniform' # How the random-erasing box is drawn: 'uniform' (the code's own RandomErasing, `BoxErasing`) or 'log' (torchvision's)
     lr:float=3.5e-4 # Adam learning rate
     weight_decay:float=5e-4 # Adam weight decay
     step_size:int=20 # StepLR period in epochs
@@ -73,7 +74,7 @@ class ClusterContrastConfig(RunConfig):
     use_hard:bool=False # Hard-instance memory update instead of the mean (momentum) update
     bn_split:int|str|None='auto' # Ghost BN sub-batch: 'auto' = 64 when a device's batch is a larger multiple of 64 (the paper's 4 GPUs at batch 256, on fewer GPUs), an int, or None: plain BN
 
-    rules:ClassVar[dict] = dict(eps_version=('current', 'v1'), backbone=BACKBONES, pooling=('gem', 'avg'), last_stride=(1, 2),
+    rules:ClassVar[dict] = dict(eps_version=('current', 'v1'), backbone=BACKBONES, pooling=('gem', 'avg'), last_stride=(1, 2), erasing=('uniform', 'log'),
                                 lr='>0', temp='>0', eps='>0', gamma='>0', weight_decay='>=0', pad='>=0', rho='(0,1)', momentum='[0,1]',
                                 min_samples='>=1', k1='>=1', k2='>=1', height='>=1', width='>=1', step_size='>=1', iters='>=1',
                                 batch_size='>=1', num_instances='>=1')
@@ -136,7 +137,7 @@ class ClusterContrast(Callback):
     ):
         self.cfg, self.records = cfg, list(train_records)
         size = (cfg.height, cfg.width)
-        self.train_transform = train_transform or build_train_transform(size, **{**TRAIN_AUGMENT, 'pad': cfg.pad})
+        self.train_transform = train_transform or build_train_transform(size, **{**TRAIN_AUGMENT, 'pad': cfg.pad, 'erase_draw': cfg.erasing})
         self.extract_loader = extract_loader if extract_loader is not None else build_loaders(
             test=self.records, test_transform=build_test_transform(size), batch_size=cfg.test_batch_size, num_workers=cfg.num_workers)[1]
         self.labels, self.memory, self.stats = None, None, []
@@ -242,6 +243,7 @@ CC_OFFICIAL = (  # (field, official value for Market-1501, where it is written, 
     ('height', 256, _USL + '242', ''),
     ('width', 128, _USL + '243', ''),
     ('pad', 10, _USL + '51-52', ''),
+    ('erasing', 'uniform', _CC + 'clustercontrast/utils/data/transforms.py:64-94', ''),
     ('eps', 0.6, _CC + 'README.md:78', ''),
     ('min_samples', 4, _USL + '160', ''),
     ('k1', 30, _USL + '254', ''),
