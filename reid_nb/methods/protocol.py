@@ -223,7 +223,8 @@ def train(
     "Train any method: the one entry point of the API and of `reid_train`; returns the fitted `Trainer`"
     m = get_method(method)
     cfg = cfg if cfg is not None else configure(m, dataset if isinstance(dataset, str) else getattr(dataset, 'name', None))
-    if not isinstance(cfg, m.config): raise TypeError(f"train: {m.name} takes a {m.config.__name__}, got a {type(cfg).__name__}")
+    if type(cfg).__name__ != m.config.__name__:   # by name: a notebook that re-runs a method's cells defines the class anew
+        raise TypeError(f"train: {m.name} takes a {m.config.__name__}, got a {type(cfg).__name__}")
     if m.needs_source(cfg):
         if source is None: raise ValueError(f"train: {m.name} adapts a labelled source to `dataset`: give source= (a name or a loaded dataset)")
         kwargs['source'] = as_dataset(source, root, f'train({m.name!r}) source')
