@@ -391,7 +391,7 @@ def train_parser(
         for f in dataclasses.fields(m.config):
             if f.name == m.config.preset_field: continue
             v = getattr(shown, f.name) if shown is not None else f.default
-            g.add_argument(f'--{f.name}', f'--{f.name.replace("_", "-")}', dest=f'cfg_{f.name}', default=None,
+            g.add_argument(*dict.fromkeys([f'--{f.name}', f'--{f.name.replace("_", "-")}']), dest=f'cfg_{f.name}', default=None,
                            help=f'{docs.get(f.name) or ""} (default: {v})'.replace('%', '%%'))
     return p
 
