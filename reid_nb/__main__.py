@@ -8,9 +8,11 @@ __all__ = ['COMMANDS', 'main']
 # %% ../nbs/31_main.ipynb #a1000005
 import sys
 from fastcore.script import anno_parser
-from .cli import underscore_options, reid_train, reid_eval, reid_extract, reid_synth, reid_doctor, reid_demo, reid_search
+from .cli import (
+    underscore_options, reid_train, reid_eval, reid_extract, reid_synth, reid_doctor, reid_demo, reid_search)
 
-COMMANDS = dict(train=reid_train, eval=reid_eval, extract=reid_extract, search=reid_search, synth=reid_synth, doctor=reid_doctor, demo=reid_demo)
+COMMANDS = dict(train=reid_train, eval=reid_eval, extract=reid_extract, search=reid_search, synth=reid_synth,
+                doctor=reid_doctor, demo=reid_demo)
 
 def main(
     argv:list|None=None, # COMMAND and its arguments (default: sys.argv[1:])
@@ -18,7 +20,8 @@ def main(
     "Run the console script `reid_COMMAND` with the remaining arguments"
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or argv[0] not in COMMANDS:
-        print(f"usage: python -m reid_nb {{{','.join(COMMANDS)}}} [options]; `python -m reid_nb COMMAND --help` lists a command's options"
+        print(f"usage: python -m reid_nb {{{','.join(COMMANDS)}}} [options]; "
+              "`python -m reid_nb COMMAND --help` lists a command's options"
               + (f"\nerror: unknown command {argv[0]!r}" if argv else ''), file=sys.stderr)
         raise SystemExit(2)
     f, rest = COMMANDS[argv[0]], argv[1:]

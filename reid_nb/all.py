@@ -8,7 +8,8 @@ __all__ = []
 # %% ../nbs/32_all.ipynb #b2000005
 from .core import default_device, seed_everything, show_install
 from .data.synthetic import make_synthetic_reid
-from .data.datasets import get_dataset, list_datasets, register_dataset, identity_folders, ReidRecord, ReidDataset, read_image
+from .data.datasets import (
+    get_dataset, list_datasets, register_dataset, identity_folders, ReidRecord, ReidDataset, read_image)
 from .data.transforms import build_train_transform, build_test_transform
 from .data.samplers import build_loaders
 from .models.heads import build_model
@@ -23,9 +24,10 @@ from .methods.protocol import train, configure, get_method, list_methods, preset
 from .methods.baseline import BaselineConfig
 from .methods.cluster_contrast import ClusterContrastConfig
 
-__all__ = ['default_device', 'seed_everything', 'show_install', 'make_synthetic_reid', 'get_dataset', 'list_datasets', 'register_dataset', 'identity_folders', 'ReidRecord',
-           'ReidDataset', 'read_image', 'build_train_transform', 'build_test_transform', 'build_loaders', 'build_model',
-           'extract_features', 'Evaluator', 'compute_distance', 'evaluate_rank', 'k_reciprocal_rerank', 'GalleryIndex',
-           'evaluate_index', 'image_features', 'read_features', 'plot_search', 'plot_ranked_list', 'plot_embedding', 'representative_queries', 'Trainer',
-           'load_checkpoint', 'plot_history', 'load_model', 'FeatureExtractor', 'train', 'configure', 'get_method', 'list_methods', 'preset_table', 'BaselineConfig',
-           'ClusterContrastConfig']
+__all__ = ['default_device', 'seed_everything', 'show_install', 'make_synthetic_reid', 'get_dataset', 'list_datasets',
+           'register_dataset', 'identity_folders', 'ReidRecord', 'ReidDataset', 'read_image', 'build_train_transform',
+           'build_test_transform', 'build_loaders', 'build_model', 'extract_features', 'Evaluator', 'compute_distance',
+           'evaluate_rank', 'k_reciprocal_rerank', 'GalleryIndex', 'evaluate_index', 'image_features', 'read_features',
+           'plot_search', 'plot_ranked_list', 'plot_embedding', 'representative_queries', 'Trainer', 'load_checkpoint',
+           'plot_history', 'load_model', 'FeatureExtractor', 'train', 'configure', 'get_method', 'list_methods',
+           'preset_table', 'BaselineConfig', 'ClusterContrastConfig']

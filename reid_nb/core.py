@@ -26,13 +26,16 @@ def default_device(
     if choice is None: return torch.device('cuda' if _cuda_ok() else 'mps' if _mps_ok() else 'cpu')
     try: dev = torch.device(choice)
     except (RuntimeError, TypeError) as e:
-        raise ValueError(f"default_device: {choice!r} is not a device; expected 'cuda', 'cuda:N', 'mps' or 'cpu'") from e
+        raise ValueError(f"default_device: {choice!r} is not a device; "
+                         "expected 'cuda', 'cuda:N', 'mps' or 'cpu'") from e
     if dev.type == 'cuda':
         if not _cuda_ok(): raise ValueError(f"default_device: {choice!r} was asked for, but torch sees no CUDA GPU "
                                             f"(torch {torch.__version__}, built for CUDA {torch.version.cuda})")
         if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValueError(f"default_device: {choice!r} was asked for, but only {torch.cuda.device_count()} GPU(s) are visible")
-    if dev.type == 'mps' and not _mps_ok(): raise ValueError(f"default_device: {choice!r} was asked for, but MPS is not available")
+            raise ValueError(f"default_device: {choice!r} was asked for, but only {torch.cuda.device_count()} "
+                             f"GPU(s) are visible")
+    if dev.type == 'mps' and not _mps_ok():
+        raise ValueError(f"default_device: {choice!r} was asked for, but MPS is not available")
     return dev
 
 # %% ../nbs/00_core.ipynb #314e15ba
@@ -56,7 +59,9 @@ def all_gather_cat(
 ) -> tuple: # The tensors of all processes concatenated along dim 0 in rank order (the inputs when not distributed)
     "Gather tensors from every process and concatenate them; a no-op in a single process"
     n = tensors[0].shape[0]
-    if any(t.shape[0] != n for t in tensors): raise ValueError(f"all_gather_cat: all tensors must have the same length along dim 0, got {[t.shape[0] for t in tensors]}")
+    if any(t.shape[0] != n for t in tensors):
+        raise ValueError(f"all_gather_cat: all tensors must have the same length along dim 0, "
+                         f"got {[t.shape[0] for t in tensors]}")
     if not _dist_on() or torch.distributed.get_world_size() == 1: return tensors
     ws = torch.distributed.get_world_size()
     size = torch.tensor([n], device=tensors[0].device)
@@ -140,7 +145,8 @@ def check_finite(
     s = x.sum(1)   # one fast pass: a row with a NaN (or an infinity) sums to NaN (or ±inf); only then look closer
     if (~s.isnan() if allow_inf else s.isfinite()).all(): return
     bad = (x.isnan() if allow_inf else ~torch.isfinite(x)).any(1)
-    if bad.any(): raise ValueError(f"{name}: {int(bad.sum())} of {len(x)} rows contain NaN{'' if allow_inf else ' or infinite'} values "
+    if bad.any(): raise ValueError(f"{name}: {int(bad.sum())} of {len(x)} rows contain "
+                                   f"NaN{'' if allow_inf else ' or infinite'} values "
                                    f"(first: row {int(bad.nonzero()[0, 0])}); did training diverge?")
 
 # %% ../nbs/00_core.ipynb #f6481c72
@@ -153,7 +159,8 @@ def sq_norms(
     else:
         s = torch.from_numpy(np.einsum('ij,ij->i', x.numpy(), x.numpy())) if x.device.type == 'cpu' else (x * x).sum(1)
         ok = bool(torch.isfinite(s).all())
-    if not ok: raise ValueError(f"{name}: squared norms overflow float32 (values of magnitude ~1e19 or more); rescale them")
+    if not ok: raise ValueError(f"{name}: squared norms overflow float32 (values of magnitude ~1e19 or more); "
+                                "rescale them")
     return s
 
 # %% ../nbs/00_core.ipynb #53574bd3
@@ -211,7 +218,8 @@ def show_install(
 # %% ../nbs/00_core.ipynb #25cea402
 def _jsonable(o):
     "Turn configs (dataclasses, namespaces, paths, tensors, numpy values) into JSON-friendly values"
-    if dataclasses.is_dataclass(o) and not isinstance(o, type): return {k: _jsonable(v) for k,v in dataclasses.asdict(o).items()}
+    if dataclasses.is_dataclass(o) and not isinstance(o, type):
+        return {k: _jsonable(v) for k,v in dataclasses.asdict(o).items()}
     if isinstance(o, dict): return {str(k): _jsonable(v) for k,v in o.items()}
     if isinstance(o, (list, tuple, set)): return [_jsonable(v) for v in o]
     if isinstance(o, (str, int, float, bool)) or o is None: return o
@@ -245,7 +253,8 @@ def make_run_dir(
     d = root/name
     f = d/'run.json'
     if f.exists() and not resume:
-        raise FileExistsError(f"make_run_dir: {d} already holds a run; pass resume=True to continue it, or choose another name")
+        raise FileExistsError(f"make_run_dir: {d} already holds a run; pass resume=True to continue it, "
+                              "or choose another name")
     d.mkdir(parents=True, exist_ok=True)
     if f.exists():
         rec = json.loads(f.read_text())
@@ -278,7 +287,8 @@ def get_logger(
     fmt = logging.Formatter('%(asctime)s %(name)s %(levelname)s: %(message)s', '%H:%M:%S')
     if not any(isinstance(h, _StdoutHandler) for h in log.handlers):
         h = _StdoutHandler(); h.setFormatter(fmt); log.addHandler(h)
-    if run_dir is not None: _log_to_file(log, (Path(run_dir)/'log.txt').resolve() if (all_ranks or is_main_process()) else None, fmt)
+    if run_dir is not None:
+        _log_to_file(log, (Path(run_dir)/'log.txt').resolve() if (all_ranks or is_main_process()) else None, fmt)
     return log
 
 def _log_to_file(log, f, fmt):
@@ -299,10 +309,11 @@ def close_log_file(
 def code_without_links(
     cell, # A notebook cell, as nbdev's docs processors receive it
 ):
-    "nbdev docs processor: inside the code blocks of rendered outputs, a Markdown link to a backticked name becomes the name again"
+    "nbdev docs processor: in the code blocks of rendered outputs, a Markdown link [`name`](url) becomes `name` again"
     import re
     for o in cell.get('outputs', []):
         md = o.get('data', {}).get('text/markdown')
         if md is None: continue
         parts = re.split(r'(```.*?```)', ''.join(md) if isinstance(md, list) else md, flags=re.S)
-        o['data']['text/markdown'] = [''.join(re.sub(r'\[(`[^`\n]+`)\]\([^)\s]+\)', r'\1', p) if p.startswith('```') else p for p in parts)]
+        o['data']['text/markdown'] = [''.join(re.sub(r'\[(`[^`\n]+`)\]\([^)\s]+\)', r'\1', p)
+                                              if p.startswith('```') else p for p in parts)]

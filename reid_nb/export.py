@@ -30,13 +30,15 @@ def export_model(
     atol:float=1e-4, # Largest allowed difference between exported and eager outputs
 ) -> dict: # {'path', 'format', 'max_abs_diff'}
     "Export `model` to TorchScript or ONNX and check the file's outputs against the eager model's"
-    if format not in ('torchscript', 'onnx'): raise ValueError(f"export_model: format must be 'torchscript' or 'onnx', got {format!r}")
+    if format not in ('torchscript', 'onnx'):
+        raise ValueError(f"export_model: format must be 'torchscript' or 'onnx', got {format!r}")
     if format == 'onnx': _onnx_modules()
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     final, path = path, path.with_name(path.stem + '.partial' + path.suffix)   # renamed only when the check passes
     model = copy.deepcopy(model).eval().cpu().float()   # the caller's model keeps its mode, device and dtype
     g = torch.Generator().manual_seed(0)
-    x, x_check = torch.randn(batch, 3, *size, generator=g), torch.randn(batch + 1, 3, *size, generator=g)  # another batch size
+    x, x_check = (torch.randn(batch, 3, *size, generator=g),
+                  torch.randn(batch + 1, 3, *size, generator=g))   # another batch size
     with torch.no_grad(): ref = model(x_check)
     try:
         if format == 'torchscript':
@@ -53,7 +55,7 @@ def export_model(
     diff = float((out - ref).abs().max())
     if not diff <= atol:
         path.unlink(missing_ok=True)
-        raise RuntimeError(f"export_model: the {format} export differs from the eager model by {diff:.3g} > atol={atol}; "
-                           f"{final} was not written")
+        raise RuntimeError(f"export_model: the {format} export differs from the eager model by {diff:.3g} "
+                           f"> atol={atol}; {final} was not written")
     os.replace(path, final)
     return dict(path=final, format=format, max_abs_diff=diff)
