@@ -124,7 +124,7 @@ class CameraAwareConfig(RunConfig):
     mem_momentum:float=0.6 # Weight of the old exemplar-memory row from epoch 2 on (epoch 1 overwrites the rows)
     scale:float=10. # Softmax scale s of the neighbourhood losses (10 in the cross-domain configs)
     neighbor_eps:float=0.8 # ε: a neighbour's similarity exceeds ε times the nearest neighbour's
-    neighbor_mode:str='camera_aware' # 'camera_aware' (intra+inter), 'camera_agnostic' (ablation), 'none' (source only)
+    neighbor_mode:str='camera_aware' # 'camera_aware': intra+inter, 'camera_agnostic': ablation, 'none': no target loss
     intra_start:int=10 # The intra-camera loss is on after this epoch
     intra_weight:float=1.0 # Weight of the intra-camera loss
     inter_start:int=30 # The inter-camera loss is on after this epoch
@@ -221,8 +221,7 @@ class CameraAware(Callback):
         if cfg.cross_domain and memory is None:
             raise ValueError(f"CameraAware: setting {cfg.setting!r} needs the target's exemplar memory")
 
-    # from the epoch itself, not set once per epoch: a run resumed inside epoch 1 keeps momentum 0
-    def before_batch(self):
+    def before_batch(self):   # from the epoch itself, not once per epoch: a run resumed in epoch 1 keeps momentum 0
         if self.memory is not None: self.memory.momentum = self.cfg.mem_momentum if self.trainer.epoch >= 1 else 0.
 
     def weights(self,
