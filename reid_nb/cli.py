@@ -97,9 +97,6 @@ def reid_doctor(
     if found: sys.exit(1)
 
 # %% ../nbs/30_cli.ipynb #72e5f157
-# weights a run starts from: not needed to rebuild the network it trained
-_WEIGHT_FIELDS = ('pretrained', 'imagenet', 'init')
-
 def checkpoint_network(
     state:dict, # A checkpoint read by `load_checkpoint`, with the 'config' that `run_config` wrote
     where:str='the checkpoint', # Its path, for messages
@@ -114,7 +111,7 @@ def checkpoint_network(
                                    f"of an older reid_nb): name its network with --model "
                                    f"(a preset: {', '.join(_model_presets())}) and --backbone/--pool")
     fields = {f.name for f in dataclasses.fields(m.config)}
-    c = m.config(**{k: (None if k in _WEIGHT_FIELDS else v) for k, v in cfg.items() if k in fields})
+    c = m.config(**{k: (None if k in m.weights else v) for k, v in cfg.items() if k in fields})  # no start-up weights
     sd = state.get('model', state)
     n = next((int(v.shape[0]) for k, v in sd.items() if re.search(r'(^|\.)head\.(.*\.)?fc\.weight$', k)), 0)
     return m.network(c, n), c, m
@@ -494,11 +491,12 @@ def _check_ranks(trainer):
 
 def missing_weights(
     cfg, # A method's config
+    fields:tuple=('pretrained',), # The fields that name start-up weights (`Method.weights`)
 ) -> list: # (field, `WeightsSource`) for each named ImageNet weight file that is not on this machine
     "The pretrained weights a config names that reid_nb would have to download (it never does)"
     from reid_nb.models.backbones import weights_source
     out = []
-    for k in ('pretrained', 'imagenet'):
+    for k in fields:
         v = getattr(cfg, k, None)
         if not isinstance(v, str) or Path(v).expanduser().exists(): continue
         try: src = weights_source(cfg.backbone, v)
@@ -510,7 +508,7 @@ def reid_train(
     argv:list|None=None, # Arguments (default: sys.argv[1:])
 ):
     "Train a method from the command line: reid_train METHOD --dataset NAME --root DIR [--key value ...]"
-    from reid_nb.methods.protocol import get_method, configure
+    from reid_nb.methods.protocol import get_method, configure, config_docs, train
     argv = sys.argv[1:] if argv is None else list(argv)
     first = next((a for a in argv if not a.startswith('-')), None)
     ds_at = next((i for i, x in enumerate(argv[:-1]) if x in ('--dataset', '--target')), None)
@@ -541,11 +539,10 @@ def reid_train(
     if a.save_every is not None and a.save_every < 1: p.error(f'--save-every must be >= 1, got {a.save_every}')
     if (not (a.tiny or a.dry_run) and getattr(cfg, 'pretrained', 0) is None
             and getattr(a, 'cfg_pretrained', None) is None):
-        p.error(f"--pretrained: {a.method}'s paper setting starts from pre-trained weights"
-                + (" (its stage 1: the folder of a `reid_train paul_pretrain` run)" if a.method == 'paul' else '')
-                + "; give --pretrained PATH, or --pretrained none to start without them on purpose")
+        p.error(f"--pretrained: {a.method}'s paper setting starts from pre-trained weights "
+                f"({config_docs(cls)['pretrained']}); give --pretrained PATH, or --pretrained none to go without")
     # the paper starts from ImageNet: never a silent random init
-    for k, src in ([] if a.dry_run else missing_weights(cfg)):
+    for k, src in ([] if a.dry_run else missing_weights(cfg, m.weights)):
         p.error(f"--{k} {getattr(cfg, k)}: the ImageNet weights of {cfg.backbone} are not on this machine, "
                 f"and reid_nb never downloads. Copy {src.url} to {src.path} "
                 f"(torchvision's cache; $TORCH_HOME moves it), or give a local file with --{k} PATH, "
@@ -566,9 +563,8 @@ def reid_train(
     run_dir = run_dir[0]
     if dist: extra['sync_bn'] = a.sync_bn
     if a.save_every: extra['save_every'] = a.save_every
-    trainer = m.trainer(cfg, ds, run_dir=run_dir, **extra)
-    if is_main_process(): _describe(trainer, cls.__name__)
-    trainer.fit(resume=a.resume)
+    describe = (lambda t: _describe(t, cls.__name__)) if is_main_process() else None
+    trainer = train(m, ds, cfg, resume=a.resume, before_fit=describe, run_dir=run_dir, **extra)
     if dist: _check_ranks(trainer)
     if is_main_process(): print(f'run folder: {run_dir}')
 

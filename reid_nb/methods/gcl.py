@@ -987,5 +987,6 @@ GCL_OFFICIAL = (  # (field, official value, where, why reid_nb differs)
 # %% ../../nbs/25_methods.gcl.ipynb #gclreg001
 GCL_METHOD = register_method(Method(
     'gcl', GCLConfig, gcl_trainer, network=lambda cfg, n: gcl_id_model(cfg), official=GCL_OFFICIAL,
+    weights=('pretrained', 'init'),
     summary="GCL (2021): unsupervised; a generator's novel views of each person are positives of a memory contrastive "
             "loss, in three stages"))

@@ -320,7 +320,7 @@ PAUL_PRETRAIN = register_method(Method(
     'paul_pretrain', PaulPretrainConfig, paul_pretrain_trainer,
     network=lambda cfg, n: PatchNet(n, backbone=cfg.backbone, last_stride=cfg.last_stride, n_patches=cfg.n_patches,
                                     dim=cfg.dim, emb_dim=cfg.emb_dim),
-    test=lambda cfg: dict(PAUL_TEST, ap=cfg.ap), official=PAUL_PRETRAIN_OFFICIAL,
+    test=lambda cfg: dict(PAUL_TEST, ap=cfg.ap), official=PAUL_PRETRAIN_OFFICIAL, weights=('imagenet',),
     summary='PAUL stage 1 (2019): supervised pre-training of the six-patch network on a labelled source '
             '(all of MSMT17)'))
 
@@ -405,7 +405,7 @@ DATASET_PRESETS = {  # PEDAL scale and batch size (images, before the copies) of
 class PaulConfig(RunConfig):
     "PAUL's unsupervised stage (unsupervised/unsupervised_train.py), the authors' defaults, plus CFL's switches (off)"
     dataset:str='market1501' # Target preset (a key of `DATASET_PRESETS`): PEDAL scale and batch size
-    pretrained:str|None=None # Stage-1 run folder (pretrained.pth, last.pth) or file; None: not PAUL (see `imagenet`)
+    pretrained:str|None=None # Stage 1: a `reid_train paul_pretrain` run folder or file; None: not PAUL (see `imagenet`)
     imagenet:str|None=None # Backbone weights used only when `pretrained` is None (None: random init)
     backbone:str='resnet50' # A key of `BACKBONES`; must match the pre-trained network
     last_stride:int=1 # Stride of layer4
@@ -624,7 +624,7 @@ PAUL = register_method(Method(
     'paul', PaulConfig, paul_trainer,
     network=lambda cfg, n: PatchNet(unsupervised=True, backbone=cfg.backbone, last_stride=cfg.last_stride,
                                     n_patches=cfg.n_patches, dim=cfg.dim, emb_dim=cfg.emb_dim),
-    test=lambda cfg: dict(PAUL_TEST, ap=cfg.ap), official=PAUL_OFFICIAL,
+    test=lambda cfg: dict(PAUL_TEST, ap=cfg.ap), official=PAUL_OFFICIAL, weights=('pretrained', 'imagenet'),
     summary='PAUL (2019): unsupervised adaptation of a stage-1 network with a patch memory (PEDAL) '
             'and image-level cycle ranking (IPFL)'))
 

@@ -152,6 +152,7 @@ class Method:
     source:Callable|bool=False # Whether it adapts from a labelled source (a bool, or cfg -> bool)
     official:tuple=() # (field, official value, source, why it differs or '') rows behind the preset table
     summary:str='' # One line for `reid_train --help`
+    weights:tuple=('pretrained',) # Fields naming the weights a run starts from (not needed to rebuild its network)
 
     def needs_source(self, cfg) -> bool: return self.source(cfg) if callable(self.source) else bool(self.source)
     def test_protocol(self, cfg) -> dict:
@@ -221,6 +222,7 @@ def train(
     root:str|Path|None=None, # Data folder, when `dataset` or `source` is a name
     source:str|ReidDataset|None=None, # The labelled source of a domain-adaptation method
     resume:bool=False, # Continue from the run folder's last.pth
+    before_fit:Callable|None=None, # Called with the built `Trainer` before it fits (e.g. to describe it)
     **kwargs, # Passed to the method's trainer (evaluate, progress, model, cbs, save_every, ...)
 ):
     "Train any method: the one entry point of the API and of `reid_train`; returns the fitted `Trainer`"
@@ -237,6 +239,7 @@ def train(
         kwargs['source'] = as_dataset(source, root, f'train({m.name!r}) source')
     elif source is not None: raise ValueError(f"train: {m.name} trains on one dataset here; source= does not apply")
     t = m.trainer(cfg, as_dataset(dataset, root, f'train({m.name!r})'), **kwargs)
+    if before_fit is not None: before_fit(t)
     t.fit(resume=resume)
     return t
 
