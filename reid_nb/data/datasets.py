@@ -19,8 +19,8 @@ from ..core import get_logger
 __all__ = ['PUBLISHED_STATS', 'PERSONX_CAMS', 'UNKNOWN_CAMERAS', 'ReidRecord', 'ReidImageError', 'read_image', 'ImageDataset',
            'relabel_pids', 'ReidDataset', 'DatasetNotFoundError', 'DatasetFormatError', 'find_root', 'market_style',
            'market1501', 'dukemtmcreid', 'personx', 'veri', 'msmt17', 'prepare_cuhk03', 'cuhk03', 'layumi_folder',
-           'identity_folders', 'synthetic_reid', 'register_dataset', 'import_datasets', 'list_datasets',
-           'dataset_reader', 'get_dataset', 'as_dataset', 'verify_images']
+           'identity_folders', 'synthetic_reid', 'register_dataset', 'list_datasets', 'dataset_reader', 'get_dataset',
+           'import_datasets', 'as_dataset', 'verify_images']
 
 # %% ../../nbs/02_data.datasets.ipynb #b8e58fa2
 class ReidRecord(NamedTuple):
@@ -29,13 +29,11 @@ class ReidRecord(NamedTuple):
     pid:int # Person id (train: relabelled 0..N-1; query/gallery: raw, 0 = distractor)
     camid:int # Camera id, 0-based
 
+# %% ../../nbs/02_data.datasets.ipynb #4a086d66
 class ReidImageError(OSError):
     "An image file that is missing, unreadable or corrupt; the message names the file and what is wrong"
 
 # %% ../../nbs/02_data.datasets.ipynb #6a9ede33
-_log = get_logger('reid_nb.data')
-_warned = dict(truncated=False)
-
 def _to_rgb(im):
     "RGB from any PIL mode; 16- and 32-bit greyscale scaled to 8 bits (a plain `convert('RGB')` clips them to white)"
     if not (im.mode.startswith('I') or im.mode == 'F'): return im.convert('RGB')
@@ -43,6 +41,10 @@ def _to_rgb(im):
     if im.mode.startswith('I;16') or (im.mode == 'I' and a.max() > 255): a = a / 257.0   # 16-bit: 65535 -> 255
     elif im.mode == 'F' and a.max() <= 1: a = a * 255                                   # floats in [0, 1]
     return Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8), 'L').convert('RGB')
+
+# %% ../../nbs/02_data.datasets.ipynb #1a2d0cb7
+_log = get_logger('reid_nb.data')
+_warned = dict(truncated=False)
 
 def read_image(
     path:str|Path, # The image file
@@ -181,6 +183,7 @@ class DatasetNotFoundError(FileNotFoundError):
 class DatasetFormatError(ValueError):
     "A file or list entry in a dataset tree that does not follow the dataset's format"
 
+# %% ../../nbs/02_data.datasets.ipynb #81777100
 def _tree(top, entries):
     "A short drawing of a folder layout: `entries` are (name, note) pairs"
     lines = [f"  {top}"]
@@ -188,6 +191,7 @@ def _tree(top, entries):
         lines.append(f"  {'└──' if i == len(entries) - 1 else '├──'} {n:<24}{note}".rstrip())
     return '\n'.join(lines)
 
+# %% ../../nbs/02_data.datasets.ipynb #e46c1a73
 def find_root(
     name:str, # Dataset name, for the error message
     root:str|Path, # The folder the user gave
@@ -210,14 +214,15 @@ def find_root(
                                f"\nExpected layout (at one of these paths):\n{expected}")
 
 # %% ../../nbs/02_data.datasets.ipynb #65151923
-_IMG_EXTS = ('.jpg', '.jpeg', '.png')
-
 def _refuse(name, where, bad):
     "One error listing every entry of `bad` (the first 20), so a user fixes them all at once; nothing when it is empty"
     if len(bad) == 1: raise DatasetFormatError(f"{name}: {bad[0]}")
     if bad: raise DatasetFormatError(f"{name}: {len(bad)} {where} do not belong:\n"
                                      + '\n'.join(f"  {b}" for b in bad[:20])
                                      + (f"\n  ... and {len(bad) - 20} more" if len(bad) > 20 else ''))
+
+# %% ../../nbs/02_data.datasets.ipynb #845f84b3
+_IMG_EXTS = ('.jpg', '.jpeg', '.png')
 
 def _parse_folder(name, folder, pattern, example, cams:dict, exts=_IMG_EXTS):
     "Records of `folder`'s images whose whole name is `pattern` + image extension (groups: pid, camera); drops pid -1"
@@ -266,6 +271,7 @@ def market1501(
                         ['market1501/Market-1501-v15.09.15', 'market1501', 'Market-1501-v15.09.15', 'Market', ''],
                         r'(-1|\d+)_c(\d)s\d+_\d+_\d+', '0002_c1s1_000451_03.jpg', _cam_range(6))
 
+# %% ../../nbs/02_data.datasets.ipynb #40b4eef9
 def dukemtmcreid(
     root:str|Path, # Data folder: holds dukemtmc-reid/DukeMTMC-reID, DukeMTMC-reID, or is the dataset folder
 ) -> ReidDataset:
@@ -273,6 +279,7 @@ def dukemtmcreid(
     return market_style('dukemtmcreid', root, ['dukemtmc-reid/DukeMTMC-reID', 'dukemtmc-reid', 'DukeMTMC-reID', ''],
                         r'(-1|\d+)_c(\d)_f\d+', '0005_c2_f0046985.jpg', _cam_range(8))
 
+# %% ../../nbs/02_data.datasets.ipynb #b3dd7efb
 PERSONX_CAMS = {3: 0, 4: 1, 8: 2, 10: 3, 11: 4, 12: 5} # PersonX subset camera number → camid
 
 def personx(
@@ -282,6 +289,7 @@ def personx(
     return market_style('personx', root, ['personx/PersonX', 'PersonX', 'personx/subset1', 'personx', ''],
                         r'(-1|\d+)_c(\d+)(?:[A-Za-z_]\w*)?', '0001_c3s1_000001_00.jpg', PERSONX_CAMS)
 
+# %% ../../nbs/02_data.datasets.ipynb #9c7922fc
 def veri(
     root:str|Path, # Data folder: holds veri/VeRi, VeRi, veri, VeRi_with_plate, or is the dataset folder
 ) -> ReidDataset:
@@ -317,6 +325,7 @@ def _read_list(name, list_file, folder, pattern=_MSMT_PATTERN, example=_MSMT_EXA
     _refuse(name, f"lines of {list_file}", bad)
     return recs
 
+# %% ../../nbs/02_data.datasets.ipynb #18fc525f
 def msmt17(
     root:str|Path, # Data folder: holds msmt17/MSMT17_V1, MSMT17_V1, msmt17, or is the dataset folder
     version:str='v1', # 'v1' or 'v2' (faces blurred, folders mask_train_v2/mask_test_v2)
@@ -365,6 +374,7 @@ def _write_cuhk03_images(mat_file, out, kind, progress=True):
         bar.close()
     (out/'.complete').write_text('written by reid_nb.data.datasets.prepare_cuhk03\n')
 
+# %% ../../nbs/02_data.datasets.ipynb #d610aeb1
 def prepare_cuhk03(
     folder:str|Path, # The cuhk03 folder: cuhk03_release/cuhk-03.mat and the new-protocol .mat files
     labeled:bool=True, # Hand-drawn boxes (True) or DPM-detected boxes (False)
@@ -444,6 +454,7 @@ def _read_id_folders(name, split_dir):
             recs.append(ReidRecord(str(split_dir/sub/f), pid, int(m[1]) - 1))
     return recs
 
+# %% ../../nbs/02_data.datasets.ipynb #cb66a73b
 def layumi_folder(
     root:str|Path, # Data folder: holds pytorch/, Market/pytorch/, DukeMTMC-reID/pytorch/, or is the pytorch folder
     train:str='train_all', # 'train_all' (every train image) or 'train' (without layumi's val images)
@@ -460,10 +471,6 @@ def layumi_folder(
     return ReidDataset(*(_read_id_folders('folder', d/s) for s in (train, 'query', 'gallery')), name='folder', root=d)
 
 # %% ../../nbs/02_data.datasets.ipynb #a7262fef
-UNKNOWN_CAMERAS = ("cameras unknown: every training and gallery image has camera 0 and every query camera 1, "
-                   "so no gallery image is set aside; same-camera neighbours of a query count as matches "
-                   "(scores run higher than the cross-camera protocol's)")
-
 def _scan_identities(name, split_dir):
     "(path, identity, path parts under the identity folder) of every image under `split_dir/<identity>/`"
     split_dir, out = Path(split_dir), []
@@ -481,6 +488,7 @@ def _scan_identities(name, split_dir):
         raise DatasetFormatError(f"{name}: no {'/'.join(_IMG_EXTS)} image in the identity folders of {split_dir}")
     return out
 
+# %% ../../nbs/02_data.datasets.ipynb #aca73508
 def _camera_rule(name, items, cameras):
     "Resolve `cameras` ('auto', 'folder', 'none' or a regex) to a function item -> camera name (or None)"
     if cameras == 'auto':
@@ -504,12 +512,14 @@ def _camera_rule(name, items, cameras):
         return m[1]
     return by_name
 
+# %% ../../nbs/02_data.datasets.ipynb #76cd16d3
 def _numbering(names):
     "name -> int: integers as they are when every name is one, else 1, 2, ... in sorted order"
     names = sorted(set(names))
     if all(re.fullmatch(r'-?\d+', n) for n in names): return {n: int(n) for n in names}
     return {n: k + 1 for k, n in enumerate(names)}
 
+# %% ../../nbs/02_data.datasets.ipynb #cb94d0e9
 def _draw_queries(recs, cams_known, rng):
     "Split test records into (query, gallery): a query per camera of ids in 2+ cameras, or one per id of 2+ images"
     by_id = {}
@@ -526,6 +536,10 @@ def _draw_queries(recs, cams_known, rng):
     return query, [r for r in recs if r.img_path not in chosen]
 
 # %% ../../nbs/02_data.datasets.ipynb #62639452
+UNKNOWN_CAMERAS = ("cameras unknown: every training and gallery image has camera 0 and every query camera 1, "
+                   "so no gallery image is set aside; same-camera neighbours of a query count as matches "
+                   "(scores run higher than the cross-camera protocol's)")
+
 def identity_folders(
     root:str|Path, # A folder of identity folders, or holding train/ and test/ (or train/, query/, gallery/) of them
     cameras:str='auto', # 'auto', 'folder' (<identity>/<camera>/<image>), 'none', or a regex whose group 1 is the camera
@@ -598,6 +612,13 @@ def register_dataset(
         return f
     return _reg(fn) if fn is not None else _reg
 
+# %% ../../nbs/02_data.datasets.ipynb #c1b2c62e
+for _name, _reader in dict(market1501=market1501, dukemtmcreid=dukemtmcreid, msmt17=msmt17, cuhk03=cuhk03,
+                           personx=personx, veri=veri, folder=layumi_folder, imagefolder=identity_folders,
+                           synthetic=synthetic_reid).items():
+    register_dataset(_name, _reader)
+
+# %% ../../nbs/02_data.datasets.ipynb #1bcadd89
 _PLUGINS_READ = False
 
 def _entry_point_datasets():
@@ -609,30 +630,12 @@ def _entry_point_datasets():
     for ep in entry_points(group='reid_nb.datasets'):
         if ep.name.lower() not in _DATASETS: register_dataset(ep.name, ep.load())
 
-def import_datasets(
-    module:str|Path, # A module name (`mylab.reid_data`) or a .py file whose import calls `register_dataset`
-) -> list[str]: # The names it registered
-    "Import a module that registers datasets, so that `get_dataset` and the console scripts know them"
-    import importlib, importlib.util, sys
-    before = set(_DATASETS)
-    if str(module).endswith('.py'):
-        path = Path(module).expanduser()
-        if not path.is_file(): raise FileNotFoundError(f"import_datasets: no file {path}")
-        spec = importlib.util.spec_from_file_location(path.stem, path)
-        mod = importlib.util.module_from_spec(spec); sys.modules[path.stem] = mod
-        spec.loader.exec_module(mod)
-    else:
-        try: importlib.import_module(str(module))
-        except ModuleNotFoundError as e:
-            raise ModuleNotFoundError(f"import_datasets: cannot import {module!r} ({e}); give a module on "
-                                      f"the Python path or the path of a .py file") from None
-    return sorted(set(_DATASETS) - before)
-
 def list_datasets() -> list[str]: # Registered names
     "The names `get_dataset` knows (entry points of other packages included)"
     _entry_point_datasets()
     return sorted(_DATASETS)
 
+# %% ../../nbs/02_data.datasets.ipynb #8e8e1017
 def dataset_reader(
     name:str, # A registered name (case-insensitive), built in or from an entry point
 ) -> Callable: # The reader, `reader(root, **options) -> ReidDataset`
@@ -644,6 +647,7 @@ def dataset_reader(
                                 f"and `--dataset-module` for the console scripts)")
     return f
 
+# %% ../../nbs/02_data.datasets.ipynb #ba11aa6e
 def get_dataset(
     name:str, # A registered name (see `list_datasets`)
     root:str|Path, # The data folder (see each reader for the roots it accepts)
@@ -662,10 +666,25 @@ def get_dataset(
     if verify_counts: ds.verify_counts()
     return ds
 
-for _name, _reader in dict(market1501=market1501, dukemtmcreid=dukemtmcreid, msmt17=msmt17, cuhk03=cuhk03,
-                           personx=personx, veri=veri, folder=layumi_folder, imagefolder=identity_folders,
-                           synthetic=synthetic_reid).items():
-    register_dataset(_name, _reader)
+# %% ../../nbs/02_data.datasets.ipynb #d8999f6a
+def import_datasets(
+    module:str|Path, # A module name (`mylab.reid_data`) or a .py file whose import calls `register_dataset`
+) -> list[str]: # The names it registered
+    "Import a module that registers datasets, so that `get_dataset` and the console scripts know them"
+    import importlib, importlib.util, sys
+    before = set(_DATASETS)
+    if str(module).endswith('.py'):
+        path = Path(module).expanduser()
+        if not path.is_file(): raise FileNotFoundError(f"import_datasets: no file {path}")
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        mod = importlib.util.module_from_spec(spec); sys.modules[path.stem] = mod
+        spec.loader.exec_module(mod)
+    else:
+        try: importlib.import_module(str(module))
+        except ModuleNotFoundError as e:
+            raise ModuleNotFoundError(f"import_datasets: cannot import {module!r} ({e}); give a module on "
+                                      f"the Python path or the path of a .py file") from None
+    return sorted(set(_DATASETS) - before)
 
 # %% ../../nbs/02_data.datasets.ipynb #cde979a5
 def as_dataset(
@@ -702,6 +721,7 @@ def verify_images(
     for _, e in bad: _log.warning(e)
     return [p for p, _ in bad]
 
+# %% ../../nbs/02_data.datasets.ipynb #abf5107b
 @patch
 def verify_images(self:ReidDataset,  # noqa: F811 (a method of ReidDataset; the function above keeps its name)
     on_error:str='raise', # 'raise' or 'warn', as in `verify_images`

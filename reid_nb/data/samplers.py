@@ -48,6 +48,7 @@ def _by_pid(records):
         if int(r[1]) >= 0: d[int(r[1])].append(i)
     return dict(d)
 
+# %% ../../nbs/04_data.samplers.ipynb #54ac9510
 class EpochSampler(Sampler):
     "Base sampler: one pass's units drawn from `(seed, epoch, pass)`, this rank's share of them flattened into indices"
     def __init__(self,
@@ -261,6 +262,7 @@ def pass_target(loader):
         if hasattr(s, 'set_pass') or hasattr(s, 'set_epoch'): return s
     return None
 
+# %% ../../nbs/04_data.samplers.ipynb #54800da4
 class IterLoader:
     "Endless iteration over a DataLoader; a new pass calls `set_epoch` on its sampler"
     def __init__(self,
@@ -328,14 +330,7 @@ class SeededDataset(Dataset):
         try: return self.dataset[i]
         finally: random.setstate(state[0]); np.random.set_state(state[1]); torch.set_rng_state(state[2])
 
-# %% ../../nbs/04_data.samplers.ipynb #738a4236
-SAMPLERS = {'random': ShuffleSampler, 'pk': RandomIdentitySampler, 'multi_gallery': RandomMultipleGallerySampler,
-            'triplet': TripletSampler, 'cross_domain': CrossDomainSampler}
-
-def _as_dataset(data, transform, on_error):
-    if data is None or isinstance(data, Dataset): return data
-    return ImageDataset(_records(data), transform=transform, on_error=on_error)
-
+# %% ../../nbs/04_data.samplers.ipynb #6c6b10ff
 def make_loader(
     dataset:Dataset, # Any map-style dataset
     batch_size:int, # Batch size per process
@@ -355,6 +350,15 @@ def make_loader(
                       num_workers=nw, pin_memory=d['pin_memory'] if pin_memory is None else pin_memory,
                       persistent_workers=(nw > 0) if persistent_workers is None else (persistent_workers and nw > 0),
                       worker_init_fn=seed_worker, generator=torch.Generator().manual_seed(seed))
+
+# %% ../../nbs/04_data.samplers.ipynb #738a4236
+SAMPLERS = {'random': ShuffleSampler, 'pk': RandomIdentitySampler, 'multi_gallery': RandomMultipleGallerySampler,
+            'triplet': TripletSampler, 'cross_domain': CrossDomainSampler}
+
+# %% ../../nbs/04_data.samplers.ipynb #578ae7a6
+def _as_dataset(data, transform, on_error):
+    if data is None or isinstance(data, Dataset): return data
+    return ImageDataset(_records(data), transform=transform, on_error=on_error)
 
 def build_loaders(
     train=None, # Training records (or a Dataset); for 'cross_domain' the source records

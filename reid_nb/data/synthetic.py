@@ -31,6 +31,7 @@ def _color(rng, jitter=18.):
     c = PALETTE[rng.integers(len(PALETTE))] + rng.normal(0, jitter, 3)
     return tuple(int(v) for v in np.clip(c, 0, 255))
 
+# %% ../../nbs/01_data.synthetic.ipynb #d1ea8953
 def random_identity(
     seed:int, # the dataset seed
     pid:int, # the person id (any non-negative int; distractors use 10000+j)
@@ -88,6 +89,7 @@ def random_camera(
                 views=tuple(float(v) for v in rng.dirichlet([0.7] * 4)), occlusion=float(rng.uniform(0.05, 0.35)),
                 bg_seed=int(rng.integers(2**31)))
 
+# %% ../../nbs/01_data.synthetic.ipynb #c907d736
 _BG = {}
 def camera_background(
     cam:dict, # a camera from `random_camera`
@@ -123,6 +125,7 @@ def _limb(x0, y0, x1, y1, w):
     ox, oy = -(y1 - y0) / n * w / 2, (x1 - x0) / n * w / 2
     return ((x0 + ox, y0 + oy), (x1 + ox, y1 + oy), (x1 - ox, y1 - oy), (x0 - ox, y0 - oy))
 
+# %% ../../nbs/01_data.synthetic.ipynb #d1a57703
 def body_parts(
     ident:dict, # an identity from `random_identity` or `make_twin`
     yaw:float, # the direction the person faces, in degrees: 0 front, 90 right, 180 back, 270 left
@@ -206,6 +209,7 @@ def _paint(draw, parts, fill, box=(0., 0.), sx=1., sy=1.):
         elif shape == 'ellipse': draw.ellipse(bb, fill=col)
         else: draw.chord(bb, *rest[0], fill=col)
 
+# %% ../../nbs/01_data.synthetic.ipynb #e3bcf096
 def _colours(ident):
     "Map each part's tag to the identity's colour for it (None: not drawn)"
     sk, up, lo, b = ident['skin'], ident['upper'], ident['lower'], ident['bottom']
@@ -221,6 +225,7 @@ def _colours(ident):
 GREYS = dict(leg_up=120, leg_lo=120, shoe=120, leg_up_far=80, leg_lo_far=80, shoe_far=80, hips=135, torso=160,
              arm_up=190, arm_lo=190, hand=190, arm_up_far=100, arm_lo_far=100, hand_far=100, head=215, face=250)
 
+# %% ../../nbs/01_data.synthetic.ipynb #72d3faf9
 def _pattern(draw, ident, g):
     "Paint the torso pattern in the second colour over the torso box `g`"
     p = ident['pattern']
@@ -317,6 +322,7 @@ def _spread(
         x, rem = x + add, rem - int(add.sum())
     return x
 
+# %% ../../nbs/01_data.synthetic.ipynb #414b71ea
 def _counts(p, name, pids, cams):
     "Per id of split `name`, `[(cam, queries, other images), ...]` over the cameras it is seen in"
     seed, nc, test = p['seed'], p['n_cams'], name == 'test'
@@ -400,6 +406,7 @@ def structure_path(
         raise ValueError(f"structure_path: deg must be None or one of {STRUCTURE_DEGS}, got {deg!r}")
     return p.parent.parent / 'structure' / _SUB[p.parent.name] / ('render' if deg is None else f'render_{deg}') / p.name
 
+# %% ../../nbs/01_data.synthetic.ipynb #02cc552b
 def _write(job, cfg):
     "Render one job and write its image (and structure maps) under `cfg['out']`"
     img, maps = render_sample(job['ident'], cfg['cams'][job['cam']], cfg['seed'], job['key'], cfg['height'],
@@ -410,6 +417,7 @@ def _write(job, cfg):
     for deg, m in maps.items():
         m.save(f"{out}/structure/{_SUB[split]}/render{f'_{deg}' if deg else ''}/{name}", 'JPEG', quality=90)
 
+# %% ../../nbs/01_data.synthetic.ipynb #9439cdce
 def _work(jobs, cfg, q):
     "A worker process: write `jobs`, sending progress counts, then None (or a traceback) on queue `q`"
     try:
@@ -419,6 +427,7 @@ def _work(jobs, cfg, q):
         q.put(len(jobs) % 16); q.put(None)
     except BaseException: q.put(traceback.format_exc())
 
+# %% ../../nbs/01_data.synthetic.ipynb #c6bf7197
 def _run(jobs, cfg, workers, pbar):
     "Write all jobs in this process (workers=1) or in `workers` worker processes"
     if workers == 1:
@@ -460,6 +469,7 @@ _COUNTS = ('n_train_ids', 'n_test_ids', 'n_cams', 'imgs_per_cam', 'n_distractors
            'n_gallery')
 VERSION = 1  # bump when the drawing changes, so old datasets are regenerated
 
+# %% ../../nbs/01_data.synthetic.ipynb #b9ae4961
 class _Default(int):
     "An int default that knows it was not passed, so a preset may replace it"
 
