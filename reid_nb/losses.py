@@ -35,6 +35,7 @@ def _euclidean(x, y, eps=1e-12):
     d2 = x.pow(2).sum(1, keepdim=True) + y.pow(2).sum(1)[None] - 2 * x @ y.T
     return d2.clamp_min(eps).sqrt()
 
+# %% ../nbs/07_losses.ipynb #695130f9
 def triplet_loss(
     feats:torch.Tensor, # (B, D) embeddings of a P×K batch
     labels:torch.Tensor, # (B,) identity labels
@@ -76,6 +77,7 @@ def pair_features(
     if mode == 'square': return (fa - fb).pow(2)
     raise ValueError(f"pair_features: mode must be 'product' or 'square', got {mode!r}")
 
+# %% ../nbs/07_losses.ipynb #9e8e8a62
 class VerificationLoss(nn.Module):
     "Same/different cross-entropy of a 2-way classifier on `pair_features` (label 0 = same identity, 1 = different)"
     def __init__(self,
@@ -152,6 +154,7 @@ def cycle_ranking_negatives(
     first = ok.int().argmax(1)  # first accepted try (0 when none, masked below)
     return torch.where(found, order[ar, first], -1), found
 
+# %% ../nbs/07_losses.ipynb #431a4a64
 def ipfl_loss(
     feats:torch.Tensor, # (num_views*B, D) image-level vectors; image b's views: rows b*num_views ... (b+1)*num_views-1
     centers:torch.Tensor, # (B, D) the images' centres from the memory (treated as constants)
@@ -182,18 +185,22 @@ def camera_masks(
     inst = torch.zeros_like(intra); inst[torch.arange(len(indexes), device=intra.device), indexes] = True
     return inst, intra, ~intra
 
+# %% ../nbs/07_losses.ipynb #6bd5d231
 def _eps_neighbours(sim, allowed, eps):
     "Entries of `sim` inside `allowed` that exceed eps times the row's largest allowed similarity (no gradient)"
     s = sim.detach().masked_fill(~allowed, float('-inf'))
     return allowed & (s > eps * s.amax(1, keepdim=True))
 
+# %% ../nbs/07_losses.ipynb #433a45e4
 def _masked_log_softmax(z, mask, floor=1e-5):
     "log of softmax(z) restricted to `mask`, probabilities clamped at `floor` as in CAIL (empty row: log(floor))"
     top = z.masked_fill(~mask, float('-inf')).amax(1, keepdim=True)
     e = (z - torch.where(torch.isfinite(top), top, torch.zeros_like(top))).masked_fill(~mask, float('-inf')).exp()
     return (e / e.sum(1, keepdim=True).clamp_min(torch.finfo(z.dtype).tiny)).clamp_min(floor).log()
 
+# %% ../nbs/07_losses.ipynb #910595fd
 def _neighbour_nll(logp, nb):
+    "Mean over the batch of minus the average log-probability of each row's neighbours (none: 0)"
     return -((logp * nb).sum(1) / nb.sum(1).clamp_min(1)).mean()
 
 def cam_aware_losses(
@@ -211,6 +218,7 @@ def cam_aware_losses(
     l_intra = _neighbour_nll(lp_intra, _eps_neighbours(sim, intra & ~inst, eps)) - lp_intra[inst].mean()
     return l_intra, _neighbour_nll(lp_inter, _eps_neighbours(sim, inter, eps))
 
+# %% ../nbs/07_losses.ipynb #7045017c
 def cam_agnostic_loss(
     sim:torch.Tensor, # (B, N) cosine similarities of the batch to the exemplar memory
     indexes:torch.Tensor, # (B,) memory row of each batch image
@@ -233,6 +241,7 @@ def mixup_virtual_logits(
     virtual = (feats * agent.detach()).sum(1, keepdim=True) * weight.detach()[labels].norm(dim=1, keepdim=True)
     return torch.cat([feats @ weight.T, virtual], dim=1)
 
+# %% ../nbs/07_losses.ipynb #8c03acd3
 def mixup_virtual_loss(
     feats:torch.Tensor, # (B, D) features of the mixed images
     labels:torch.Tensor, # (B,) source class of each mixed image
@@ -262,6 +271,7 @@ def sample_memory_pairs(
     if k == 0: raise ValueError("sample_memory_pairs: a sample has no negative (every memory row shares its label)")
     return draw(same, 1)[:, 0], draw(same, 1)[:, 0], draw(~same, k)
 
+# %% ../nbs/07_losses.ipynb #dd636faf
 def memory_contrastive_loss(
     f:torch.Tensor, # (B, D) L2-normalised features of the original images
     f_nv:torch.Tensor, # (B, D) L2-normalised features of the novel-view images
@@ -293,6 +303,7 @@ def lsgan_d_loss(
     if len(fake) != len(real): raise ValueError(f"lsgan_d_loss: {len(fake)} fake scales but {len(real)} real scales")
     return sum(f.pow(2).mean() + (r - 1).pow(2).mean() for f, r in zip(fake, real))
 
+# %% ../nbs/07_losses.ipynb #8d0f9bba
 def lsgan_g_loss(
     d_fake:torch.Tensor|Sequence[torch.Tensor], # Discriminator outputs on generated images (one tensor per scale)
     weight:float=1., # Factor on each scale's term (DG-Net and GCL use 2)
@@ -300,6 +311,7 @@ def lsgan_g_loss(
     "Least-squares GAN loss of the generator, summed over scales"
     return weight * sum((f - 1).pow(2).mean() for f in _scales(d_fake))
 
+# %% ../nbs/07_losses.ipynb #e57d15a6
 def r1_penalty(
     d_real:torch.Tensor|Sequence[torch.Tensor], # Discriminator outputs on the real images (one tensor per scale)
     x_real:torch.Tensor, # The real images, with `requires_grad` set before the discriminator ran

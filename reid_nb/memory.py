@@ -25,6 +25,7 @@ def weight_of_old(
     if not 0 <= momentum <= 1: raise ValueError(f"weight_of_old: momentum must be in [0, 1], got {momentum}")
     return float(momentum) if convention == 'old' else 1. - float(momentum)
 
+# %% ../nbs/08_memory.ipynb #08c85232
 def momentum_update(
     old:torch.Tensor, # (n, ...) current memory entries
     new:torch.Tensor, # (n, ...) incoming features, same shape
@@ -46,6 +47,7 @@ def _occurrence(idx:torch.Tensor) -> torch.Tensor:
     occ[perm] = torch.arange(len(idx), device=idx.device) - first
     return occ
 
+# %% ../nbs/08_memory.ipynb #cc810021
 class MemoryBank(nn.Module):
     "A table of `num` features refreshed by momentum; the base of the instance, cluster and keyed memories"
     def __init__(self,
@@ -155,6 +157,7 @@ def hardest_instances(
     first = torch.full((len(uniq),), len(indexes), device=sim.device).scatter_reduce(0, inv, pos, 'amin')
     return uniq, feats[first]
 
+# %% ../nbs/08_memory.ipynb #2ad9cdc2
 class ClusterMemory(MemoryBank):
     "Cluster Contrast's memory of cluster centroids and its InfoNCE loss; the entries update in backward"
     def __init__(self,

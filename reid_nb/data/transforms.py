@@ -21,6 +21,7 @@ IMAGE_SIZES = {'person': (256, 128), 'vehicle': (224, 224)}
 DATASET_FAMILIES = {'market1501': 'person', 'dukemtmcreid': 'person', 'msmt17': 'person', 'cuhk03': 'person',
                     'personx': 'person', 'folder': 'person', 'synthetic': 'person', 'veri': 'vehicle'}
 
+# %% ../../nbs/03_data.transforms.ipynb #f06b35b5
 def image_size(
     size:str|int|tuple='person', # (height, width), an int (square), a family ('person', 'vehicle') or a dataset name
 ) -> tuple: # (height, width)
@@ -47,6 +48,7 @@ def to_normalized_tensor(
     return v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True), v2.Normalize(list(mean), list(std)),
                        v2.ToPureTensor()])
 
+# %% ../../nbs/03_data.transforms.ipynb #d90fb929
 def denormalize(
     x:torch.Tensor, # A normalised image (3, H, W) or batch (..., 3, H, W)
     mean:tuple=IMAGENET_MEAN, # The mean used to normalise
@@ -62,10 +64,12 @@ _INTERP = {'bicubic': v2.InterpolationMode.BICUBIC, 'bilinear': v2.Interpolation
            'nearest': v2.InterpolationMode.NEAREST}
 
 def _interp(name):
+    "torchvision's interpolation mode for a name (a mode passes through); unknown names are refused"
     if isinstance(name, v2.InterpolationMode): return name
     if name not in _INTERP: raise ValueError(f"interpolation must be one of {sorted(_INTERP)}, got {name!r}")
     return _INTERP[name]
 
+# %% ../../nbs/03_data.transforms.ipynb #f36ee8bc
 def build_test_transform(
     size:str|int|tuple='person', # Input size, or a dataset/family name (see `image_size`)
     interpolation:str='bicubic', # Resize interpolation: 'bicubic', 'bilinear' or 'nearest'
@@ -116,6 +120,7 @@ class BoxErasing(torch.nn.Module):
 
     def extra_repr(self): return f"p={self.p}, scale={self.scale}, r1={self.r1}, attempts={self.attempts}"
 
+# %% ../../nbs/03_data.transforms.ipynb #e97084e8
 def random_erasing(
     draw:str='uniform', # 'uniform': `BoxErasing`, as the re-ID codes draw the box; 'log': torchvision's `RandomErasing`
     p:float=0.5, # Probability of erasing an image
@@ -206,6 +211,7 @@ class MultiView(torch.nn.Module):
             views.append(self.base(self.augment(img) if self.augment is not None else img))
         return torch.stack(views)
 
+# %% ../../nbs/03_data.transforms.ipynb #39a036ff
 def build_paul_transform(
     size:str|int|tuple=(384, 128), # Input size of both views
     n_views:int=2, # Views per image (PAUL: the original and one copy)

@@ -25,6 +25,7 @@ def _strided_convs(block:nn.Module) -> list:
     main = block.conv2 if isinstance(block, Bottleneck) else block.conv1  # torchvision puts the stride on the 3×3 conv
     return [main] + ([block.downsample[0]] if block.downsample is not None else [])
 
+# %% ../../nbs/05_models.backbones.ipynb #503e803f
 class ResNetBackbone(nn.Module):
     "A torchvision ResNet without its pooling and classifier: images in, the last feature map out"
     def __init__(self,
@@ -69,6 +70,7 @@ class IBN(nn.Module):
         a, b = x.split([self.half, x.shape[1] - self.half], dim=1)
         return torch.cat([self.IN(a), self.BN(b)], dim=1)
 
+# %% ../../nbs/05_models.backbones.ipynb #d80444a3
 def ibn_a(
     resnet:ResNet, # A torchvision ResNet, changed in place
     stages:tuple=(1, 2, 3), # The stages whose blocks get IBN as their first norm
@@ -89,6 +91,7 @@ def register_backbone(
     def _register(f): BACKBONES[name] = f; return f
     return _register
 
+# %% ../../nbs/05_models.backbones.ipynb #1a6bdc8b
 def resnet_backbone(
     arch:str='resnet50', # A torchvision ResNet: 'resnet18', 'resnet34', 'resnet50' or 'resnet101'
     last_stride:int=1, # Stride of layer4
@@ -106,6 +109,7 @@ def resnet50_ibn_a(
     "A randomly initialised IBN-ResNet-50a as a `ResNetBackbone`"
     return ResNetBackbone(ibn_a(torchvision.models.resnet50(weights=None)), 'resnet50_ibn_a', last_stride)
 
+# %% ../../nbs/05_models.backbones.ipynb #3cad92a6
 def build_backbone(
     name:str='resnet50', # A key of `BACKBONES`
     last_stride:int=1, # Stride of layer4: 1 for most re-ID methods, 2 for ImageNet's layout (VER)
@@ -128,10 +132,15 @@ class WeightsSource(NamedTuple):
     path:Path # The local file to load
     url:str|None=None # Where to download the file on a machine with internet (None for a user's file)
 
-def _is_path(w): return isinstance(w, os.PathLike) or (isinstance(w, str) and (
-    os.sep in w or Path(w).suffix in ('.pth', '.pt', '.tar', '.bin', '.ckpt') or Path(w).exists()))
+def _cache_file(url):
+    "Where torchvision's cache keeps the file downloaded from `url`"
+    return Path(torch.hub.get_dir())/'checkpoints'/os.path.basename(urlparse(url).path)
 
-def _cache_file(url): return Path(torch.hub.get_dir())/'checkpoints'/os.path.basename(urlparse(url).path)
+# %% ../../nbs/05_models.backbones.ipynb #ef480fdb
+def _is_path(w):
+    "A file rather than a weights name: a path object, a separator, a checkpoint suffix or an existing file"
+    return isinstance(w, os.PathLike) or (isinstance(w, str) and (
+        os.sep in w or Path(w).suffix in ('.pth', '.pt', '.tar', '.bin', '.ckpt') or Path(w).exists()))
 
 def weights_source(
     arch:str|None, # The backbone's architecture name (its `arch`)
@@ -188,6 +197,15 @@ def read_checkpoint(
 
 # %% ../../nbs/05_models.backbones.ipynb #ec2c87b0
 _STEM = ('conv1', 'bn1', 'layer1', 'layer2', 'layer3', 'layer4')  # the parts of a ResNet that hold tensors, in order
+
+def _renumber(sub):
+    "Map `nn.Sequential` indices (0.weight, 4.0.conv1.weight, ...) to ResNet names, if the layout fits"
+    idx = sorted({int(k.split('.')[0]) for k in sub if k.split('.')[0].isdigit()})
+    if len(idx) != len(_STEM) or len(idx) != len({k.split('.')[0] for k in sub}): return sub
+    names = dict(zip(idx, _STEM))
+    return {names[int(k.split('.')[0])] + k[len(k.split('.')[0]):]: v for k, v in sub.items()}
+
+# %% ../../nbs/05_models.backbones.ipynb #3ef0df7a
 _HEADS = ('fc', 'avgpool', 'classifier')  # ImageNet/identity classifiers under the backbone's own prefix
 
 class AdaptedStateDict(NamedTuple):
@@ -196,13 +214,6 @@ class AdaptedStateDict(NamedTuple):
     prefix:str # The prefix the backbone sat under in the checkpoint
     unexpected:list # Keys under that prefix that fit nothing in the backbone
     ignored:list # Heads and other parts of the checkpoint that are not the backbone
-
-def _renumber(sub):
-    "Map `nn.Sequential` indices (0.weight, 4.0.conv1.weight, ...) to ResNet names, if the layout fits"
-    idx = sorted({int(k.split('.')[0]) for k in sub if k.split('.')[0].isdigit()})
-    if len(idx) != len(_STEM) or len(idx) != len({k.split('.')[0] for k in sub}): return sub
-    names = dict(zip(idx, _STEM))
-    return {names[int(k.split('.')[0])] + k[len(k.split('.')[0]):]: v for k, v in sub.items()}
 
 def adapt_state_dict(
     sd:Mapping, # A flat state dict from any codebase
@@ -223,15 +234,9 @@ def adapt_state_dict(
                + [p + k for k in sub if k.split('.')[0] in _HEADS and k not in target])
     return AdaptedStateDict({k: v for k, v in sub.items() if k in target}, p, unexpected, ignored)
 
-# %% ../../nbs/05_models.backbones.ipynb #4ec056a6
-class LoadReport(NamedTuple):
-    "What `load_pretrained` loaded"
-    source:str # The weights name or file
-    loaded:int # Number of backbone tensors loaded
-    prefix:str # Where the backbone sat in the checkpoint
-    ignored:list # Checkpoint keys that were not the backbone (heads)
-
+# %% ../../nbs/05_models.backbones.ipynb #b4ead97e
 def _missing_msg(src:WeightsSource, arch):
+    "The error for named weights missing from the cache: the file looked for, and how to get it offline"
     return (f"load_pretrained: the pretrained weights {src.name} for {arch!r} are not on this machine, "
             f"and reid_nb never downloads.\n"
             f"  Looked for: {src.path}\n"
@@ -240,7 +245,17 @@ def _missing_msg(src:WeightsSource, arch):
             f"  and copy it to {src.path}; or pass the path of a local copy as `weights`; "
             f"or weights=None to train from random init.")
 
-def _listing(keys, n=8): return ', '.join(keys[:n]) + (f' … ({len(keys)} in all)' if len(keys) > n else '')
+def _listing(keys, n=8):
+    "The first `n` keys, so that error messages stay readable"
+    return ', '.join(keys[:n]) + (f' … ({len(keys)} in all)' if len(keys) > n else '')
+
+# %% ../../nbs/05_models.backbones.ipynb #c9638921
+class LoadReport(NamedTuple):
+    "What `load_pretrained` loaded"
+    source:str # The weights name or file
+    loaded:int # Number of backbone tensors loaded
+    prefix:str # Where the backbone sat in the checkpoint
+    ignored:list # Checkpoint keys that were not the backbone (heads)
 
 def load_pretrained(
     model:nn.Module, # A backbone, or a model whose `backbone` attribute is one
