@@ -10,14 +10,11 @@ Writes benchmarks/gpu_check.json (and copies it to $OUT when set). Run from the 
 
 `--rehearse` runs the same steps on the CPU at toy sizes (a few minutes), so the check is known to work before a GPU is lent.
 """
-import json, os, platform, subprocess, sys, time
+import argparse, json, os, platform, subprocess, sys, time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO/'benchmarks'/'gpu_check.json'
-
-def opt(argv, name, default):
-    return argv[argv.index(name) + 1] if name in argv else default
 
 def cuda_cells(budget_end):
     "Run every notebook that has `#| cuda` cells with the cuda flag on; one record per notebook"
@@ -64,11 +61,24 @@ def methods(names, iters, budget_end, rehearse=False):
                             '--amp', amp, '--out', str(out)], cwd=REPO, timeout=max(30, budget_end - time.time()))
     return json.loads(out.read_text()) if out.exists() else {}
 
+def parse(argv):
+    p = argparse.ArgumentParser(prog='tools/gpu_check.py', description=__doc__.splitlines()[0])
+    from market_dry_run import ORDER
+    p.add_argument('methods', nargs='*', help=f"methods to time (default: all of {', '.join(ORDER)})")
+    p.add_argument('--budget', type=float, default=450, help='seconds for the whole check')
+    p.add_argument('--iters', type=int, default=None, help='iterations per stage (default: 20; 2 with --rehearse)')
+    p.add_argument('--skip-cells', action='store_true', help="don't run the notebooks' cuda cells")
+    p.add_argument('--rehearse', action='store_true', help='the same steps on the CPU at toy sizes')
+    a = p.parse_args(argv)
+    if unknown := [m for m in a.methods if m not in ORDER]: p.error(f"unknown method {unknown[0]!r}; choose from {', '.join(ORDER)}")
+    return a
+
 def main(argv):
     t_start = time.time()
-    budget_end = t_start + float(opt(argv, '--budget', 450))
+    a = parse(argv)
+    budget_end = t_start + a.budget
     import torch
-    rehearse = '--rehearse' in argv
+    rehearse = a.rehearse
     if not rehearse and not torch.cuda.is_available():
         sys.exit("gpu_check: no CUDA device is visible to this torch; run it on a machine with an NVIDIA GPU (or --rehearse on the CPU)")
     cuda = torch.cuda.is_available()
@@ -76,11 +86,11 @@ def main(argv):
                cuda=torch.version.cuda, gpu=torch.cuda.get_device_name() if cuda else None, bf16=cuda and torch.cuda.is_bf16_supported(),
                cpus=os.cpu_count())
     print(json.dumps(rec), flush=True)
-    if '--skip-cells' not in argv and not rehearse: rec['cuda_cells'] = cuda_cells(t_start + 150)
+    if not (a.skip_cells or rehearse): rec['cuda_cells'] = cuda_cells(t_start + 150)
     rec['neighbours'] = neighbour_pass(3000, 256, device='cpu') if rehearse else neighbour_pass()
-    names = [a for a in argv if not a.startswith('-') and a not in (opt(argv, '--budget', ''), opt(argv, '--iters', ''))]
     from market_dry_run import ORDER
-    rec['methods'] = methods(names or list(ORDER), int(opt(argv, '--iters', 2 if rehearse else 20)), budget_end, rehearse)
+    iters = a.iters if a.iters is not None else (2 if rehearse else 20)
+    rec['methods'] = methods(a.methods or list(ORDER), iters, budget_end, rehearse)
     rec['seconds'] = round(time.time() - t_start)
     out = OUT.with_name('gpu_check_rehearsal.json') if rehearse else OUT
     out.write_text(json.dumps(rec, indent=1))
