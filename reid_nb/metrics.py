@@ -21,7 +21,7 @@ def _match_ranks(d, q_pid, q_cam, g_pids, g_cams, ap='step'):
     if ap == 'trapezoid': junk |= g_pids[order] == -1      # the devkit also drops the junk images (pid -1)
     return np.flatnonzero(same[~junk])
 
-# %% ../nbs/09_metrics.ipynb #dcf12938
+# %% ../nbs/09_metrics.ipynb #fe20806c
 def _ap_inp(pos, ap='step'):
     "AP and INP of one query from the 0-based ranks `pos` of its true matches"
     found = np.arange(1, len(pos) + 1)                     # true matches up to and including each
@@ -73,7 +73,7 @@ def rank_metrics_reference(
     n = n_valid if ap == 'step' else len(d)                              # step: valid queries; trapezoid: all of them
     return RankResult(cmc=cmc / n, mAP=ap_sum / n, mINP=inp_sum / n, num_valid=n_valid, num_query=len(d))
 
-# %% ../nbs/09_metrics.ipynb #8613352b
+# %% ../nbs/09_metrics.ipynb #131bebf1
 def _gallery_index(g_pids):
     "Gallery grouped by identity: (indices sorted by pid, then index; unique pids; first position of each; counts)"
     order = torch.argsort(g_pids, stable=True)
@@ -89,7 +89,7 @@ def _same_pid(q_pids, gidx):
     valid = ar[None] < cnt[:, None]
     return order[(starts[k][:, None] + ar[None]).clamp(max=len(order) - 1)].masked_fill(~valid, 0), valid
 
-# %% ../nbs/09_metrics.ipynb #42265745
+# %% ../nbs/09_metrics.ipynb #96d18713
 def _query_matches(q_pids, q_camids, g_camids, gidx, trap):
     "Each query's same-identity gallery items `idx` (padded) and masks over them: valid, same camera, true match"
     idx, same = _same_pid(q_pids, gidx)
@@ -112,7 +112,7 @@ def _keys(r, x, c, G):
         raise ValueError(f"_keys: {len(r)} rows × {G} gallery items do not fit a 64-bit key; use a smaller chunk")
     return (r << (32 + ib)) | (f << ib) | c
 
-# %% ../nbs/09_metrics.ipynb #0cb39b5d
+# %% ../nbs/09_metrics.ipynb #70441e4d
 def _match_keys(v, gi, nrel, G):
     "The true matches (v, gi) of all rows as `_keys`, sorted: rows in order, each row's matches in ranking order"
     P = v.shape[1]
@@ -127,7 +127,7 @@ def _before64(v, gi, real, r, x, c):
     return torch.cat([(((v[rr] < xx[:, None]) | ((v[rr] == xx[:, None]) & (gi[rr] < cc[:, None]))) & real[rr]).sum(1)
                       for rr, xx, cc in zip(r.split(step), x.split(step), c.split(step))])
 
-# %% ../nbs/09_metrics.ipynb #6eba1f06
+# %% ../nbs/09_metrics.ipynb #398c03c6
 def _count_before(d, f, v, gi, nrel, mk, q2=None, metric=None):
     "(B, P + 1): per row, the items at flat indices `f` up to its 1st true match, then up to the 2nd, ..., after all"
     (B, G), P = d.shape, v.shape[1]
@@ -138,7 +138,7 @@ def _count_before(d, f, v, gi, nrel, mk, q2=None, metric=None):
     else: b = torch.searchsorted(mk, _keys(r, x, c, G)) - (nrel.cumsum(0) - nrel)[r]   # the row's matches before each
     return torch.bincount(r * (P + 1) + b, minlength=B * (P + 1)).view(B, P + 1)
 
-# %% ../nbs/09_metrics.ipynb #1ce4489a
+# %% ../nbs/09_metrics.ipynb #2d21fb45
 def _nonzero(m):
     "Flat indices of the True entries of a contiguous boolean matrix (on the CPU by NumPy: faster than torch)"
     return torch.from_numpy(np.flatnonzero(m.numpy())) if m.device.type == 'cpu' else m.view(-1).nonzero()[:, 0]
@@ -157,7 +157,7 @@ def _positions_by_count(d, near, skip, junk, gjunk, v, gi, nrel, q2=None, metric
     n = _count_before(d, f, v, gi, nrel, mk, q2, metric) - _count_before(d, fj[k], v, gi, nrel, mk, q2, metric)
     return n.cumsum(1)[:, :P] - 1                             # kept items up to and including each match, less it
 
-# %% ../nbs/09_metrics.ipynb #76c2a4b9
+# %% ../nbs/09_metrics.ipynb #942fdc57
 _BIG = torch.iinfo(torch.int64).max   # the padding of positions: after every real one
 
 def _positions_by_sort(d, match, keep, P):
@@ -167,7 +167,7 @@ def _positions_by_sort(d, match, keep, P):
     pos = kp.cumsum(1, dtype=torch.int64) - 1
     return torch.where(m, pos, _BIG).sort(1).values[:, :P]
 
-# %% ../nbs/09_metrics.ipynb #544748f1
+# %% ../nbs/09_metrics.ipynb #c0830ef9
 def _sort_rows(x):
     "Row-wise sorted values (no indices): NumPy's SIMD sort on the CPU, torch's on a GPU"
     return torch.from_numpy(np.sort(x.numpy(), axis=1)) if x.device.type == 'cpu' else torch.sort(x, dim=1).values
@@ -178,7 +178,7 @@ def _sorted_matches(d, match, P):
     o = gi.argsort(1); v, gi = v.gather(1, o), gi.gather(1, o)               # by gallery index, then
     o = v.argsort(dim=1, stable=True); return v.gather(1, o), gi.gather(1, o)    # stably by distance
 
-# %% ../nbs/09_metrics.ipynb #4ef4204a
+# %% ../nbs/09_metrics.ipynb #bb40ba21
 def _match_positions(d, match, keep, nrel):
     "Sorted positions (B, P) of each row's true matches in the ranked list with junk removed (padded with `_BIG`)"
     P = max(1, int(nrel.max()))
@@ -200,7 +200,7 @@ def _full_masks(B, G, idx, same, scam, match, g_pids, trap, device):
     mr, mc = match.nonzero(as_tuple=True); m[mr, idx[mr, mc]] = True
     return m, keep
 
-# %% ../nbs/09_metrics.ipynb #9fce682f
+# %% ../nbs/09_metrics.ipynb #05a18b6e
 def _scores(pos, nrel, ap):
     "AP and INP of each row from the sorted 0-based ranks `pos` of its `nrel` true matches: `_ap_inp` for a chunk"
     k = torch.arange(pos.shape[1], device=pos.device)[None].double()
@@ -225,7 +225,7 @@ def _last_match(t, match, nrel, q2=None):
     if q2 is not None: tmax = torch.where(nrel > 0, tmax + 2**-20 * (q2.abs() + tmax.abs()), tmax)   # rounding ties
     return tmax
 
-# %% ../nbs/09_metrics.ipynb #b3d6e715
+# %% ../nbs/09_metrics.ipynb #91402e9f
 def _rank_chunk(d, q_pids, q_camids, g_pids, g_camids, ap, gidx, q2=None, metric=None):
     "First-match position, AP, INP and number of true matches of each row of distances (of proxies, with `q2`)"
     B, G = d.shape
@@ -252,7 +252,7 @@ def _rank_chunk(d, q_pids, q_camids, g_pids, g_camids, ap, gidx, q2=None, metric
     pos = pos.masked_fill_(torch.arange(P, device=d.device)[None] >= nrel[:, None], _BIG)
     return pos[:, 0], *_scores(pos, nrel, ap), nrel
 
-# %% ../nbs/09_metrics.ipynb #7305fa6e
+# %% ../nbs/09_metrics.ipynb #426bd5ba
 def _as_tensor(x, dtype=None):
     "Arrays, lists and tensors as a tensor (a tensor is not copied; NumPy views with negative strides are)"
     if isinstance(x, torch.Tensor): return x if dtype is None or x.dtype == dtype else x.to(dtype)
@@ -283,7 +283,7 @@ def _check_labels(n_q, n_g, q_pids, g_pids, q_camids, g_camids):
             raise ValueError(f"{name} must be 1-D with {n} entries (one per {'query' if name[0]=='q' else 'gallery'} "
                              f"row/column), got shape {tuple(a.shape)}")
 
-# %% ../nbs/09_metrics.ipynb #a19ee772
+# %% ../nbs/09_metrics.ipynb #b75bb58b
 def _no_match(q_pids, g_pids):
     "The error when no query has a true match, with the likely cause read from the labels"
     if bool(torch.isin(torch.as_tensor(q_pids), torch.as_tensor(g_pids)).any()):
@@ -293,7 +293,7 @@ def _no_match(q_pids, g_pids):
     else: why = "no query identity is in the gallery (check that query and gallery pids overlap)"
     return ValueError(f"evaluate_rank: no query has a true match in the gallery: {why}")
 
-# %% ../nbs/09_metrics.ipynb #7c08deb2
+# %% ../nbs/09_metrics.ipynb #1267539d
 def _finish(firsts, aps, inps, nrels, max_rank, ap, n_q, pids=((), ())):
     "The `RankResult` of the chunks' results: the CMC from the first matches, the means of AP and INP"
     first, apv, inp, nrel = (torch.cat(x).cpu() for x in (firsts, aps, inps, nrels))
@@ -350,7 +350,7 @@ def _sgs_cmc(kept, raw, max_rank, rng, repeats):
         cmc += np.pad(c, (0, max(0, max_rank - len(c))), mode='edge')[:max_rank]
     return cmc / repeats
 
-# %% ../nbs/09_metrics.ipynb #a104e0c0
+# %% ../nbs/09_metrics.ipynb #350435bc
 def _eval_cuhk03(d, q_pids, g_pids, q_camids, g_camids, max_rank, seed, repeats=10):
     "`evaluate_rank(cuhk03=True)`: a loop over the queries, as torchreid's, whose random draws it reproduces"
     rng = np.random.RandomState(seed)
@@ -371,7 +371,7 @@ def _eval_cuhk03(d, q_pids, g_pids, q_camids, g_camids, max_rank, seed, repeats=
     return RankResult(cmc=np.mean(cmcs, 0), mAP=float(np.mean(aps)), mINP=float(np.mean(inps)),
                       num_valid=len(cmcs), num_query=len(d))
 
-# %% ../nbs/09_metrics.ipynb #bd41518d
+# %% ../nbs/09_metrics.ipynb #fd6c177a
 _METRICS = ('euclidean', 'sqeuclidean', 'cosine')
 
 def _prep(qf, gf, metric, who):
@@ -388,7 +388,7 @@ def _prep(qf, gf, metric, who):
         return torch.nn.functional.normalize(qf, dim=1), torch.nn.functional.normalize(gf, dim=1), None, None
     return qf, gf, q2, g2
 
-# %% ../nbs/09_metrics.ipynb #4543c98d
+# %% ../nbs/09_metrics.ipynb #f7a7b5bc
 def _proxy_chunk(q, gf, g2, metric, out=None):
     "One matrix product (into `out`): |g|² − 2 q·g, increasing with the distance in each row ('cosine': 1 − q·g itself)"
     if metric == 'cosine': return torch.addmm(torch.ones((), device=q.device), q, gf.T, alpha=-1, out=out)
@@ -400,7 +400,7 @@ def _from_proxy(t, q2, metric, inplace=False):
     s = (t.add_(q2) if inplace else q2 + t).clamp_(min=0)
     return s if metric == 'sqeuclidean' else s.sqrt_()
 
-# %% ../nbs/09_metrics.ipynb #0d6ec3c8
+# %% ../nbs/09_metrics.ipynb #8b0fa230
 def _query_chunk(chunk, G):
     "Query rows per step: `chunk`, else about 16M distances and at least 2,048 rows while under 2^28 distances (1 GB)"
     return max(1, min(chunk or max(min(2048, 2**28 // max(1, G)), 2**24 // max(1, G)), _max_rows(G) - 8))

@@ -17,12 +17,12 @@ from threadpoolctl import threadpool_limits
 # %% auto #0
 __all__ = ['k_reciprocal_rerank_dense', 'knn_sqeuclidean', 'k_reciprocal_mask', 'k_reciprocal_rerank', 'jaccard_distance']
 
-# %% ../nbs/10_rerank.ipynb #79710d00
+# %% ../nbs/10_rerank.ipynb #03a61a09
 def _reciprocal_dense(rank, i, m):
     "The k-reciprocal neighbours of point `i`: those of its first `m` ranks that have `i` among their own first `m`"
     return [int(j) for j in rank[i, :m] if i in rank[j, :m]]
 
-# %% ../nbs/10_rerank.ipynb #96b383e6
+# %% ../nbs/10_rerank.ipynb #913a348e
 def _expanded_dense(rank, i, m1, mh):
     "R(i) over `m1` ranks, grown by the set over `mh` ranks of each member c when more than 2/3 of that set is in R(i)"
     Ri = _reciprocal_dense(rank, i, m1); E = set(Ri)
@@ -31,7 +31,7 @@ def _expanded_dense(rank, i, m1, mh):
         if len(set(Rc) & set(Ri)) > 2 / 3 * len(Rc): E |= set(Rc)
     return sorted(E)
 
-# %% ../nbs/10_rerank.ipynb #051799ff
+# %% ../nbs/10_rerank.ipynb #4f907385
 def _encode_dense(od, rank, k1, k2):
     "Soft sets: row i weighs its expanded set by exp(-od[i]), normalised to 1, then averages its k2 nearest rows"
     n = len(od)
@@ -41,7 +41,7 @@ def _encode_dense(od, rank, k1, k2):
     if k2 != 1: V = np.stack([V[rank[i, :k2]].mean(0) for i in range(n)])
     return V
 
-# %% ../nbs/10_rerank.ipynb #e697b81f
+# %% ../nbs/10_rerank.ipynb #26e229b5
 def _jaccard_dense(Vq, Vg):
     "(Q, G) Jaccard distances 1 − S/(2 − S) of soft sets, S the sum of their element-wise minima"
     jac = np.empty((len(Vq), len(Vg)), np.float32)
@@ -81,7 +81,7 @@ def _feats(x, name:str, device=None) -> np.ndarray|torch.Tensor:
     check_finite(x, name)
     return x
 
-# %% ../nbs/10_rerank.ipynb #148528d1
+# %% ../nbs/10_rerank.ipynb #b48d1c3f
 def _tile_device(x, device=None):
     "The torch device of the pass, or None for NumPy's BLAS: `device`, else the features' GPU if they are CUDA tensors"
     if device is not None: return torch.device(device)
@@ -93,7 +93,7 @@ def _check_k(**ks):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise ValueError(f"{k} must be a positive integer, got {v!r}")
 
-# %% ../nbs/10_rerank.ipynb #c1917d9d
+# %% ../nbs/10_rerank.ipynb #089d9745
 def _blocks(n, split, block):
     "Row ranges of at most `block` rows that do not straddle `split`"
     return [(s, min(s + block, e)) for a, e in ((0, split), (split, n)) for s in range(a, e, block)]
@@ -106,7 +106,7 @@ def _tile(x, sq, r0, r1, c0, c1):
     if r0 == c0: np.fill_diagonal(D, 0)
     return D
 
-# %% ../nbs/10_rerank.ipynb #38ae080a
+# %% ../nbs/10_rerank.ipynb #72bf4934
 def _bound(sq, r0, r1, c0, c1, t):
     "For each row of r0:r1, a float32 `a` such that D <= t (per row) needs G > a, against every column of c0:c1"
     sr, sc = sq[r0:r1].astype(np.float64), sq[c0:c1].astype(np.float64)
@@ -118,7 +118,7 @@ def _narrow(sq, r0, r1, c0, c1):
     s = np.concatenate([sq[r0:r1], sq[c0:c1]])
     return np.ptp(s) <= 1e-3 * s.max()
 
-# %% ../nbs/10_rerank.ipynb #2146d4d8
+# %% ../nbs/10_rerank.ipynb #794ec6b6
 def _tile_pairs(x, sq, r0, r1, c0, c1, tr, tc, D=None, buf=None):
     "A tile's pairs (row, col, distance) within the row thresholds `tr`, and within the column thresholds `tc` (by col)"
     if D is None:   # dot products only; the distances of the pairs that can pass, as `_tile` computes them
@@ -139,7 +139,7 @@ def _tile_pairs(x, sq, r0, r1, c0, c1, tr, tc, D=None, buf=None):
     r, c = fc // w, fc % w; d = dist(fc, r, c); k = d <= tc[c]
     return out + [(r[k], c[k], d[k])]
 
-# %% ../nbs/10_rerank.ipynb #0a2433ee
+# %% ../nbs/10_rerank.ipynb #f25b5e04
 def _keys(v, ids, rows):
     "int64 sort keys of (distance, not the row itself, id): a distance orders as its float32 bits, the point first"
     hi = np.asarray(v, np.float32).view(np.uint32).astype(np.int64) + (ids != rows)   # +1: below the next float's bits
@@ -150,7 +150,7 @@ def _unkey(keys, rows):
     ids = keys & 0xFFFFFFFF
     return ((keys >> 32) - (ids != rows)).astype(np.uint32).view(np.float32), ids
 
-# %% ../nbs/10_rerank.ipynb #6a7bb9c6
+# %% ../nbs/10_rerank.ipynb #bc359e22
 def _merge(vals, idx, rows, cols, v):
     "Merge candidates (row, col, value), grouped by row, into the running lists of the k smallest by `_keys`"
     if len(rows) == 0: return
@@ -164,7 +164,7 @@ def _merge(vals, idx, rows, cols, v):
     P.ravel()[f] = _keys(v, cols, rows)
     vals[u], idx[u] = _unkey(np.partition(P, K - 1, axis=1)[:, :K], u[:, None])   # the same lists, whatever the order
 
-# %% ../nbs/10_rerank.ipynb #0b9abe9a
+# %% ../nbs/10_rerank.ipynb #0ffd2812
 _blas = dict(lock=threading.Lock(), users=0, limit=None)   # callers inside `_one_thread_blas`, and the limit they share
 
 @contextmanager
@@ -179,14 +179,14 @@ def _one_thread_blas():
             _blas['users'] -= 1
             if _blas['users'] == 0: _blas['limit'].restore_original_limits()
 
-# %% ../nbs/10_rerank.ipynb #0bfeaa93
+# %% ../nbs/10_rerank.ipynb #4710f2aa
 def _pmap(fn, items, workers=None) -> list:
     "[fn(i) for i in items] on `workers` threads (default: torch's thread count), each with a one-thread BLAS"
     items = list(items); workers = min(len(items), workers or torch.get_num_threads())
     if workers <= 1: return [fn(i) for i in items]
     with _one_thread_blas(), ThreadPoolExecutor(workers) as ex: return list(ex.map(fn, items))
 
-# %% ../nbs/10_rerank.ipynb #2d7bcd82
+# %% ../nbs/10_rerank.ipynb #862bf602
 class _Lists:
     "The state of one NumPy pass: each row's k smallest (distance, id) so far, its maximum, a lock per row block"
     def __init__(self, x, K, block, split, with_max, on_tile):
@@ -200,7 +200,7 @@ class _Lists:
         self.whole = with_max or on_tile is not None      # whole tiles of distances, or only the pairs that matter
         self.own = threading.local()                      # each worker's buffer of dot products
 
-# %% ../nbs/10_rerank.ipynb #f83ba1e4
+# %% ../nbs/10_rerank.ipynb #1c3cf6db
 def _diag_tile(s, a):
     "Diagonal tile `a` of the pass `s`: every row then has a finite k-th distance to filter by"
     r0, r1 = s.bl[a]
@@ -211,7 +211,7 @@ def _diag_tile(s, a):
     if s.with_max: s.mx[r0:r1] = D.max(1)
     if s.on_tile is not None: s.on_tile(r0, r1, r0, r1, D)
 
-# %% ../nbs/10_rerank.ipynb #7f510fa5
+# %% ../nbs/10_rerank.ipynb #b8128f07
 def _off_tile(s, ab):
     "Off-diagonal tile (a, b) of the pass `s`: its pairs within the current k-th distances, merged into rows and cols"
     a, b = ab; (r0, r1), (c0, c1) = s.bl[a], s.bl[b]
@@ -228,7 +228,7 @@ def _off_tile(s, ab):
         if s.with_max: s.mx[c0:c1] = np.maximum(s.mx[c0:c1], D.max(0))
     if s.on_tile is not None: s.on_tile(r0, r1, c0, c1, D)
 
-# %% ../nbs/10_rerank.ipynb #1e633bfb
+# %% ../nbs/10_rerank.ipynb #7604dfcb
 def _knn_numpy(x, K, block, split, on_tile, with_max, workers):
     "The pass with NumPy's BLAS: the diagonal tiles, then the upper off-diagonal ones, on `workers` threads"
     s = _Lists(x, K, block, split, with_max, on_tile)
@@ -239,7 +239,7 @@ def _knn_numpy(x, K, block, split, on_tile, with_max, workers):
     vals, idx = _unkey(np.sort(_keys(s.vals, s.idx, rows), axis=1), rows)   # nearest first, itself first, ties by id
     return vals, idx, (s.mx if with_max else None)
 
-# %% ../nbs/10_rerank.ipynb #b0aa4a72
+# %% ../nbs/10_rerank.ipynb #eb58b7cc
 @contextmanager
 def _ieee_fp32():
     "Full fp32 matrix products on CUDA inside (no TF32, whatever the program set), as on the CPU"
@@ -302,7 +302,7 @@ def _reciprocal(rank, m):
     M = sp.csr_matrix((np.ones(n * m, np.int32), rank[:, :m].ravel(), np.arange(0, n * m + 1, m)), shape=(n, n))
     return M.multiply(M.T).tocsr()
 
-# %% ../nbs/10_rerank.ipynb #f49d3484
+# %% ../nbs/10_rerank.ipynb #8ddd3b7b
 def k_reciprocal_mask(
     rank:np.ndarray, # (n, >=m) neighbour ids of every point, nearest first (the point itself included)
     m:int, # how many leading neighbours count (k+1 to have k besides the point itself)
@@ -323,7 +323,7 @@ def _expansion(rank, m1, mh):
     E = (R + A @ H).tocsr(); E.sort_indices()                      # R(i) ∪ the half sets of its agreeing candidates
     return np.repeat(np.arange(n, dtype=np.int64) * n, np.diff(E.indptr)) + E.indices
 
-# %% ../nbs/10_rerank.ipynb #36b0806b
+# %% ../nbs/10_rerank.ipynb #d1042f24
 def _listed_sqdist(i, j, vals, idx):
     "Squared distances of the pairs (i, j) found in the neighbour lists (of i, or of j), and which were found"
     n = len(idx)
@@ -335,7 +335,7 @@ def _listed_sqdist(i, j, vals, idx):
         out[h] = kv[p[h]]; hit |= h
     return out, hit
 
-# %% ../nbs/10_rerank.ipynb #8f1d987c
+# %% ../nbs/10_rerank.ipynb #1742d54a
 def _pair_sqdist(x, i, j, vals, idx):
     "Squared distances of the pairs (i, j) (fastest grouped by i): from the lists where they are, else as the pass does"
     out, hit = _listed_sqdist(i, j, vals, idx)
@@ -350,7 +350,7 @@ def _pair_sqdist(x, i, j, vals, idx):
     out[m] = np.maximum(d, 0, out=d)
     return out
 
-# %% ../nbs/10_rerank.ipynb #648ec32c
+# %% ../nbs/10_rerank.ipynb #2745ad56
 def _encode(keys, w, n):
     "Row-normalised sparse soft sets (CSR) from pair keys i*n+j and their unnormalised weights"
     V = sp.csr_matrix((w.astype(np.float64), (keys // n, keys % n)), shape=(n, n))
@@ -364,7 +364,7 @@ def _query_expand(V, rank, k2):
     A = sp.csr_matrix((np.full(n * k2, 1 / k2), rank[:, :k2].ravel(), np.arange(0, n * k2 + 1, k2)), shape=(n, n))
     return (A @ V).tocsr()
 
-# %% ../nbs/10_rerank.ipynb #482e1150
+# %% ../nbs/10_rerank.ipynb #9f9cfdf8
 def _row_chunks(rc, budget):
     "Row ranges owing at most `budget` minima each (or one row); rc: the minima owed before each row, and in all"
     chunks, r0, nr = [], 0, len(rc) - 1
@@ -393,7 +393,7 @@ def _minsum_map(A, Bt, ncols, fn, budget=1 << 19, workers=None) -> list:
     one = lambda rows: fn(*rows, _minsum_block(A, Bt, *rows, first, cost, ccum, ncols))
     return _pmap(one, _row_chunks(ccum[A.indptr], budget), workers)   # budget: minima per chunk (~32 bytes each)
 
-# %% ../nbs/10_rerank.ipynb #11e8e460
+# %% ../nbs/10_rerank.ipynb #e3483fac
 def _check_rerank(qf, gf, k1, k2, lambda_value):
     "Refuse features of different widths, neighbour counts that are not positive integers, λ outside [0, 1]"
     if qf.shape[1] != gf.shape[1]:
@@ -402,6 +402,7 @@ def _check_rerank(qf, gf, k1, k2, lambda_value):
     if not 0 <= lambda_value <= 1:
         raise ValueError(f"k_reciprocal_rerank: lambda_value must be in [0, 1], got {lambda_value}")
 
+# %% ../nbs/10_rerank.ipynb #d1686efe
 def _keep_qg(out, Q, r0, r1, c0, c1, D):
     "`on_tile` of the re-ranking: copy the tiles of query rows and gallery columns into the (Q, G) `out`"
     if r0 < Q <= c0: out[r0:r1, c0 - Q:c1 - Q] = D
@@ -440,7 +441,7 @@ def k_reciprocal_rerank(
     _minsum_map(V[:Q], V[Q:].T.tocsr(), G, partial(_mix_jaccard, out, lambda_value))
     return out
 
-# %% ../nbs/10_rerank.ipynb #86f04f9e
+# %% ../nbs/10_rerank.ipynb #b6513489
 def _overlap_floor(max_dist):
     "The overlap S at or below which d_J = 1 − S/(2 − S) exceeds `max_dist` (less a margin for float32 rounding)"
     return 0. if max_dist == 1 else max(0., 2 * (1 - max_dist) / (2 - max_dist) - 1e-6)
@@ -458,7 +459,7 @@ def _jaccard_rows(out, lo, max_dist, r0, r1, S):
     f = np.flatnonzero(keep) if f is None else f[keep]
     return np.diff(np.searchsorted(f, S.indptr)), S.indices[f], dj[keep]
 
-# %% ../nbs/10_rerank.ipynb #aa980792
+# %% ../nbs/10_rerank.ipynb #6ef4aaf0
 def _check_jaccard(k1, k2, max_dist, sparse):
     "Refuse bad neighbour counts, k2 > k1, max_dist outside (0, 1], and max_dist < 1 on the dense matrix"
     _check_k(k1=k1, k2=k2)
