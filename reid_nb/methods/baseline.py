@@ -151,6 +151,7 @@ def baseline_transform(
     return v2.Compose([tf, random_erasing(cfg.erasing, cfg.erasing_p, a['erase_scale'], a['erase_r1'],
                                           a['erase_value'])])
 
+# %% ../../nbs/21_methods.baseline.ipynb #bases001
 def baseline_test(
     cfg:BaselineConfig, # The configuration
 ) -> dict: # interpolation, metric, ap, flip
@@ -168,6 +169,7 @@ class SaveWeights(Callback):
         t.run_dir.mkdir(parents=True, exist_ok=True)
         torch.save({k: v.detach().cpu() for k, v in t.module.state_dict().items()}, t.run_dir/self.name)
 
+# %% ../../nbs/21_methods.baseline.ipynb #bases010
 class BaselineStep:
     "The trainer's step for a P×K batch: one forward pass, then `baseline_loss`"
     def __init__(self, cfg:BaselineConfig): self.cfg = cfg # The configuration (loss weights, ε, margin)
@@ -175,6 +177,7 @@ class BaselineStep:
         c = self.cfg
         return baseline_loss(trainer.model(batch[0]), batch[1], c.label_smooth, c.margin, c.id_weight, c.tri_weight)
 
+# %% ../../nbs/21_methods.baseline.ipynb #bases011
 def baseline_loader(
     cfg:BaselineConfig, # The configuration
     records:list, # Training records, pids relabelled 0..C-1
@@ -188,6 +191,7 @@ def baseline_loader(
     return build_loaders(train=records, sampler=smp, batch_size=smp.batch_size, train_transform=baseline_transform(cfg),
                          device=device, num_workers=cfg.num_workers, seed=cfg.seed)[0]
 
+# %% ../../nbs/21_methods.baseline.ipynb #bases012
 def baseline_trainer(
     cfg:BaselineConfig, # The configuration
     dataset:ReidDataset, # Train (pids 0..C-1), query and gallery records

@@ -34,6 +34,7 @@ from ..train import Trainer, Callback, build_optimizer, build_scheduler, param_g
 from .protocol import RunConfig, Method, register_method
 
 # %% ../../nbs/24_methods.camera_aware.ipynb #5d7bf207
+# camera_bias and plot_camera_bias both sort the pairs this way
 _PAIR_KINDS = ('same id, same cam', 'same id, other cam', 'other id, same cam', 'other id, other cam')
 
 def _pair_kinds(pids, cams):
@@ -42,6 +43,7 @@ def _pair_kinds(pids, cams):
     sid, scam, off = pids[:, None] == pids[None], cams[:, None] == cams[None], ~np.eye(len(pids), dtype=bool)
     return dict(zip(_PAIR_KINDS, (sid & scam & off, sid & ~scam, ~sid & scam & off, ~sid & ~scam)))
 
+# %% ../../nbs/24_methods.camera_aware.ipynb #cams0001
 def camera_bias(
     feats:torch.Tensor|np.ndarray, # (N, D) L2-normalised features
     pids:np.ndarray, # (N,) identities (for the analysis only)
@@ -60,6 +62,7 @@ def camera_bias(
     out.update({k: float(d[m].mean()) if m.any() else float('nan') for k, m in _pair_kinds(pids, cams).items()})
     return out
 
+# %% ../../nbs/24_methods.camera_aware.ipynb #cams0002
 def plot_camera_bias(
     feats:torch.Tensor|np.ndarray, # (N, D) L2-normalised features
     pids:np.ndarray, # (N,) identities
@@ -189,6 +192,7 @@ class DomainSplitBNNeck(BNNeck):
         head = F.batch_norm(x[:k], None, None, bn.weight, bn.bias, True, 0., bn.eps)
         return torch.cat([head, bn(x[k:])])
 
+# %% ../../nbs/24_methods.camera_aware.ipynb #cams0010
 def split_bn_neck(
     model:nn.Module, # A `ReidModel` with a `BNNeck` (e.g. `build_model('bnneck')`)
 ) -> nn.Module: # The same model
@@ -200,6 +204,7 @@ def split_bn_neck(
     neck.__class__ = DomainSplitBNNeck
     return model
 
+# %% ../../nbs/24_methods.camera_aware.ipynb #cams0011
 def cail_model(
     cfg:CameraAwareConfig, # The configuration
     num_classes:int, # Source identities (the classifier's outputs)
@@ -261,6 +266,7 @@ class CameraAware(Callback):
         return dict(loss=next(iter(src.values())) + target, **src, **{k: v.detach() for k, v in tl.items()})
 
 # %% ../../nbs/24_methods.camera_aware.ipynb #406137d0
+# a named setting is the recipe of one pair of data sets: say so when the run uses others
 def _check_setting(cfg, dataset, source):
     pair = SETTING_PAIRS.get(cfg.setting, (None, None))
     for role, ds, want in (('source', source, pair[0]), ('target', dataset, pair[1])):
@@ -269,6 +275,7 @@ def _check_setting(cfg, dataset, source):
             warnings.warn(f"camera_aware_trainer: setting {cfg.setting!r} expects the {role} {want!r}, got {got!r} "
                           f"(setting='cross_domain' uses the same recipe for any pair)", stacklevel=3)
 
+# %% ../../nbs/24_methods.camera_aware.ipynb #cams0020
 def camera_aware_trainer(
     cfg:CameraAwareConfig, # The configuration
     dataset:ReidDataset, # The target: its train images (labels unused) are adapted to, its query/gallery evaluated

@@ -111,6 +111,7 @@ def bn_split_for(
     per_device = cfg.batch_size // max(1, world_size)
     return 64 if per_device > 64 and per_device % 64 == 0 else None
 
+# %% ../../nbs/22_methods.cluster_contrast.ipynb #ccs0001
 def cc_model(
     cfg:ClusterContrastConfig, # The configuration
     world_size:int|None=None, # Processes sharing the batch (default: the running process group's size)
@@ -121,6 +122,7 @@ def cc_model(
                     pretrained=cfg.pretrained)
     return ghost_bn(m, split) if split else m
 
+# %% ../../nbs/22_methods.cluster_contrast.ipynb #ccs0002
 def train_features(
     model:nn.Module, # The model (eval mode is set here and restored after)
     loader, # Loader of the training images with the test transform, in order

@@ -166,6 +166,7 @@ def image_root(
     if not records: raise ValueError("image_root: no training records")
     return Path(os.path.commonpath([str(Path(r[0]).parent) for r in records]))
 
+# %% ../../nbs/25_methods.gcl.ipynb #gcls0001
 def render_path(
     img_path:str|Path, # A training image
     renders:str|Path, # The renders folder (the authors' `--mesh-dir`)
@@ -284,6 +285,7 @@ class LayerNorm2d(nn.Module):
         x = (x - v.mean(1).view(-1, 1, 1, 1)) / (v.std(1).view(-1, 1, 1, 1) + self.eps)
         return x * self.gamma.view(1, -1, 1, 1) + self.beta.view(1, -1, 1, 1)
 
+# %% ../../nbs/25_methods.gcl.ipynb #gcls0010
 class AdaIN2d(nn.Module):
     "Instance norm with a per-sample scale and shift set from outside (`weight`, `bias`: (B, C)) before each call"
     def __init__(self,
@@ -298,6 +300,8 @@ class AdaIN2d(nn.Module):
         return F.instance_norm(x, eps=self.eps) * self.weight[..., None, None] + self.bias[..., None, None]
     def extra_repr(self): return f"{self.num_features}"
 
+# %% ../../nbs/25_methods.gcl.ipynb #gcls0011
+# ConvBlock's `norm` names → the layer each one builds
 _NORMS = dict(none=lambda c: nn.Identity(), inorm=lambda c: nn.InstanceNorm2d(c), ln=LayerNorm2d, adain=AdaIN2d)
 
 class ConvBlock(nn.Sequential):
@@ -316,6 +320,7 @@ class ConvBlock(nn.Sequential):
         super().__init__(nn.ReflectionPad2d(pad), nn.Conv2d(cin, cout, k, stride, dilation=dilation),
                          _NORMS[norm](cout), nn.LeakyReLU(0.2) if act else nn.Identity())
 
+# %% ../../nbs/25_methods.gcl.ipynb #gcls0012
 class ResBlock(nn.Module):
     "Two 3×3 `ConvBlock`s (the second without activation) plus the input"
     def __init__(self,
@@ -342,6 +347,7 @@ class ASPP(nn.Module):
         self.fuse = ConvBlock(h * (1 + len(dilations)), 2 * dim, 1, norm=norm, act=False)
     def forward(self, x:torch.Tensor) -> torch.Tensor: return self.fuse(torch.cat([b(x) for b in self.branches], 1))
 
+# %% ../../nbs/25_methods.gcl.ipynb #gcls0020
 class StructureEncoder(nn.Module):
     "E_s: a 1-channel structure map → a spatial structure code (convs, residual blocks with instance norm, ASPP)"
     def __init__(self,
@@ -379,6 +385,8 @@ class Decoder(nn.Module):
         self.model = nn.Sequential(*layers)
     def forward(self, c:torch.Tensor) -> torch.Tensor: return self.model(c)
 
+# %% ../../nbs/25_methods.gcl.ipynb #gcls0030
+# DG-Net's MLP from one part of the appearance code to AdaIN parameters
 def _mlp(cin, cout, hidden):
     return nn.Sequential(nn.Linear(cin, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden), nn.LeakyReLU(0.2),
                          nn.Linear(hidden, cout))
@@ -473,6 +481,7 @@ def gcl_id_model(
     return build_model('linear-bn', backbone=cfg.backbone, last_stride=cfg.last_stride, pretrained=cfg.pretrained,
                        dim=cfg.feat_dim)
 
+# %% ../../nbs/25_methods.gcl.ipynb #gcls0040
 def encode_id(
     model:nn.Module, # A `ReidModel` with a `gcl`-style neck
     x:torch.Tensor, # (B, 3, H, W) normalised images
@@ -482,6 +491,7 @@ def encode_id(
     fmap = model.backbone(x)
     return PartPool(n_parts)(fmap), model.neck(model.pool(fmap))
 
+# %% ../../nbs/25_methods.gcl.ipynb #gcls0041
 @contextmanager
 def keep_bn_stats(
     model:nn.Module, # Its BatchNorm layers are affected
@@ -496,6 +506,7 @@ def keep_bn_stats(
     finally:
         for m, v in zip(bns, was): m.track_running_stats = v
 
+# %% ../../nbs/25_methods.gcl.ipynb #gcls0042
 def gcl_forward(
     id_net:nn.Module, # E_id
     gen:AdaINGenerator, # Structure encoder, decoder and MLPs
@@ -532,6 +543,7 @@ def gcl_d_loss(
     loss = sum(lsgan_d_loss(dis(f.detach()), d_real) + r1_w * r1 for f in fakes)
     return gan_w * loss, r1.detach()
 
+# %% ../../nbs/25_methods.gcl.ipynb #gcls0050
 def gcl_g_loss(
     dis:nn.Module, # Discriminator
     x:torch.Tensor, # (B, 3, H, W) real images
@@ -605,6 +617,7 @@ def sample_grid(
     grid = make_grid(torch.cat([r.float().cpu() for r in rows]), nrow=len(x), padding=1, pad_value=1.)
     return grid, float((out['x_rec'] - x).abs().mean())
 
+# %% ../../nbs/25_methods.gcl.ipynb #gcls0060
 def show_grid(
     grid:torch.Tensor|str|Path, # A grid from `sample_grid`, or a saved PNG
     title:str='', # Figure title
@@ -785,6 +798,8 @@ class _Stage1Metrics(Callback):
     def state_dict(self) -> dict: return dict(metrics=dict(self.metrics))
     def load_state_dict(self, state:dict): self.metrics.clear(); self.metrics.update(state['metrics'])
 
+# %% ../../nbs/25_methods.gcl.ipynb #gcls0070
+# GCLStages reads these from the stage that runs, so `train` sees one Trainer
 def _latest(attr, default):
     return property(lambda self: getattr(self.trainer, attr) if self.trainer is not None else default(),
                     doc=f"`Trainer.{attr}` of the stage that runs (or ran last)")

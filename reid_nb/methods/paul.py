@@ -41,6 +41,7 @@ class PaulOutput(NamedTuple):
     logits:torch.Tensor|None # (B, P, C) per-patch class scores (supervised), None (unsupervised)
     emb:torch.Tensor # (B, P·E): the concatenated embeddings (supervised) or the cosines to the anchors (unsupervised)
 
+# %% ../../nbs/23_methods.paul.ipynb #pauls001
 class PatchNet(nn.Module):
     "PAUL's network: backbone → six STN patches → 256-d per-patch reduction; supervised heads or anchor cosines"
     def __init__(self,
@@ -92,6 +93,7 @@ def patch_boxes(
     scale = torch.tensor([width, height], dtype=theta.dtype, device=theta.device)
     return torch.cat([(lo + 1) / 2 * scale, (hi + 1) / 2 * scale], -1)
 
+# %% ../../nbs/23_methods.paul.ipynb #pauls010
 def show_patches(
     images:list, # PIL images or (3, H, W) normalised tensors
     boxes:torch.Tensor, # (len(images), P, 4) pixel boxes, see `patch_boxes`
@@ -124,6 +126,7 @@ def merge_all_splits(
     return ReidDataset(train, dataset.query, dataset.gallery, name=f'{dataset.name}+test', root=dataset.root,
                        relabel=False)
 
+# %% ../../nbs/23_methods.paul.ipynb #pauls020
 class TruePairSampler(EpochSampler):
     "PAUL's pre-training order: every image once per epoch, each then a random image of its identity (possibly itself)"
     def __init__(self,
@@ -233,6 +236,7 @@ def paul_param_groups(
         if p.requires_grad: groups['generator' if id(p) in gen else 'backbone' if id(p) in bb else 'new'].append(p)
     return [dict(name=k, params=v, lr=0., weight_decay=weight_decay) for k, v in groups.items() if v]
 
+# %% ../../nbs/23_methods.paul.ipynb #pauls030
 class SavePretrained(Callback):
     "Write `pretrained.pth` (weights, number of classes, config) into the run folder when training ends"
     order = 50
@@ -314,6 +318,8 @@ PAUL_PRETRAIN_OFFICIAL = (  # (field, official value, where, why reid_nb differs
     ('amp', 'off', 'QizeYang/PAUL src/train/supervised_train.py (fp32)', ''),
     ('seed', None, 'QizeYang/PAUL src/train/supervised_train.py:52', 'a fixed seed, so a run repeats'),
 )
+
+# %% ../../nbs/23_methods.paul.ipynb #pauls040
 PAUL_TEST = dict(interpolation='bilinear')  # PIL's default resize in PAUL's transforms; the AP: the config's `ap`
 
 PAUL_PRETRAIN = register_method(Method(
@@ -323,7 +329,6 @@ PAUL_PRETRAIN = register_method(Method(
     test=lambda cfg: dict(PAUL_TEST, ap=cfg.ap), official=PAUL_PRETRAIN_OFFICIAL, weights=('imagenet',),
     summary='PAUL stage 1 (2019): supervised pre-training of the six-patch network on a labelled source '
             '(all of MSMT17)'))
-
 
 # %% ../../nbs/23_methods.paul.ipynb #3463ffa4
 def paul_step_losses(
@@ -380,6 +385,7 @@ class PIDMemory(KeyedMemory):
 
     def extra_repr(self): return super().extra_repr() + f', ki={self.ki}, kd={self.kd}'
 
+# %% ../../nbs/23_methods.paul.ipynb #pauls050
 def patch_memory(
     num:int, # Training images (one row each)
     shape:tuple, # (P, D) of one entry
@@ -401,6 +407,7 @@ DATASET_PRESETS = {  # PEDAL scale and batch size (images, before the copies) of
     'synthetic':    dict(scale=15., batch_size=42),  # Market-1501's layout: Market's values
 }
 
+# %% ../../nbs/23_methods.paul.ipynb #pauls060
 @dataclass
 class PaulConfig(RunConfig):
     "PAUL's unsupervised stage (unsupervised/unsupervised_train.py), the authors' defaults, plus CFL's switches (off)"
@@ -461,7 +468,6 @@ class PaulConfig(RunConfig):
     ) -> int: # PEDAL's k in that epoch
         "PEDAL's neighbourhood size at `epoch` (fixed k, or CFL's growing k)"
         return self.k + (self.k_growth * epoch) // self.epochs
-
 
 # %% ../../nbs/23_methods.paul.ipynb #c799d81f
 def paul_model(
@@ -620,6 +626,7 @@ PAUL_OFFICIAL = (
     ('seed', None, f'{_T}:52', 'a fixed seed, so a run repeats'),
 )
 
+# %% ../../nbs/23_methods.paul.ipynb #pauls070
 PAUL = register_method(Method(
     'paul', PaulConfig, paul_trainer,
     network=lambda cfg, n: PatchNet(unsupervised=True, backbone=cfg.backbone, last_stride=cfg.last_stride,
@@ -627,4 +634,3 @@ PAUL = register_method(Method(
     test=lambda cfg: dict(PAUL_TEST, ap=cfg.ap), official=PAUL_OFFICIAL, weights=('pretrained', 'imagenet'),
     summary='PAUL (2019): unsupervised adaptation of a stage-1 network with a patch memory (PEDAL) '
             'and image-level cycle ranking (IPFL)'))
-
