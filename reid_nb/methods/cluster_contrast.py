@@ -128,9 +128,10 @@ def train_features(
     loader, # Loader of the training images with the test transform, in order
     device=None, # See `default_device`
     amp:str|bool='auto', # See `amp_dtype`
+    progress:bool|None=False, # Progress bar (None: when stderr is a terminal)
 ) -> tuple: # (features (N, D) L2-normalised, true pids (N,), camids (N,)); the pids serve only statistics
     "Step 1: normalised features of every training image (no flip, as CC extracts them)"
-    return extract_features(model, loader, flip=False, normalize=True, device=device, amp=amp, progress=False)
+    return extract_features(model, loader, flip=False, normalize=True, device=device, amp=amp, progress=progress)
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #a8a94103
 class ClusterContrast(Callback):
@@ -154,7 +155,7 @@ class ClusterContrast(Callback):
     def pseudo_label(self) -> np.ndarray: # (N,) cluster of every training image, -1 for outliers
         "Steps 1–3: features, Jaccard distance, DBSCAN"
         t = self.trainer
-        feats, true, cams = train_features(t.module, self.extract_loader, t.device, t.amp)
+        feats, true, cams = train_features(t.module, self.extract_loader, t.device, t.amp, t._show_progress())
         c = self.cfg
         x = camera_normalize(feats, cams) if c.cam_norm else feats.numpy()
         if c.k1 >= len(feats) and not getattr(self, '_warned_k1', False):   # say it, once: a clamped k1 can merge all

@@ -718,7 +718,7 @@ class GCL(Callback):
             if t.iteration == 0: self.save_sample()
         elif t.epoch == 0 and t.iter_in_epoch == 0:        # a fresh stage 3: the memory starts from E_id's features
             f = extract_features(t.module, self.extract_loader, flip=False, normalize=True, device=t.device, amp=t.amp,
-                                 progress=False)[0]
+                                 progress=t._show_progress())[0]
             self.memory.set_features(f.to(self.memory.features.device))
 
     def after_fit(self):

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
+from tqdm import tqdm
 import matplotlib.pyplot as plt
 
 # %% auto #0
@@ -522,7 +523,8 @@ class Paul(Callback):
             _, dl = build_loaders(test=self.records,
                                   test_transform=build_test_transform((c.height, c.width), interpolation='bilinear'),
                                   batch_size=c.test_batch_size, num_workers=c.num_workers, device=t.device)
-            f, _, _ = extract_features(m, dl, flip=False, normalize=False, device=t.device, amp=t.amp, progress=False)
+            f, _, _ = extract_features(m, dl, flip=False, normalize=False, device=t.device, amp=t.amp,
+                                       progress=t._show_progress())
             self.patch_memory.update(torch.arange(len(f)),
                                      f.view(len(f), c.n_patches, c.dim).to(self.patch_memory.features.device))
         else:  # PAUL: the training loader and transform, in train mode: the BN running statistics move
@@ -530,7 +532,7 @@ class Paul(Callback):
             dl = make_loader(ImageDataset(self.records, transform=t.train_dl.dataset.transform), c.test_batch_size,
                              ShuffleSampler(len(self.records), seed=c.seed), device=t.device, num_workers=c.num_workers,
                              seed=c.seed)
-            for imgs, _, _, idx in dl:
+            for imgs, _, _, idx in tqdm(dl, desc='memory fill', leave=False, disable=not t._show_progress()):
                 out = m(imgs.flatten(0, 1).to(t.device))
                 self.patch_memory.update(idx.to(self.patch_memory.features.device), out.patches[::c.n_views])
         m.train(was)
