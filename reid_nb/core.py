@@ -118,6 +118,7 @@ def amp_dtype(
     if dev.type == 'mps': return torch.float16
     return None   # the CPU: float32, whatever its instruction set (bf16 only when asked for)
 
+# %% ../nbs/00_core.ipynb #0e0fed80
 def autocast(
     device:str|torch.device|None=None, # The device the wrapped code runs on
     amp:str|bool='auto', # As in `amp_dtype`
@@ -126,6 +127,7 @@ def autocast(
     dev, dt = default_device(device), amp_dtype(device, amp)
     return torch.autocast(device_type=dev.type, dtype=dt or torch.float32, enabled=dt is not None)
 
+# %% ../nbs/00_core.ipynb #b1d3c392
 def grad_scaler(
     device:str|torch.device|None=None, # The device training runs on
     amp:str|bool='auto', # As in `amp_dtype`
@@ -164,10 +166,6 @@ def sq_norms(
     return s
 
 # %% ../nbs/00_core.ipynb #53574bd3
-def _version(mod):
-    try: return __import__(mod).__version__
-    except Exception: return None
-
 def git_hash(
     path:str|Path|None=None, # A folder inside the git work tree (default: the package's folder)
 ) -> str|None: # The commit hash, with '-dirty' when there are uncommitted changes; None outside git
@@ -185,6 +183,11 @@ def git_hash(
     except (OSError, subprocess.SubprocessError): return None
 
 # %% ../nbs/00_core.ipynb #7319abbf
+def _version(mod):
+    "The version of module `mod`, or None when it is missing"
+    try: return __import__(mod).__version__
+    except Exception: return None
+
 def env_info(
     device:str|torch.device|None=None, # The device to describe (see `default_device`)
 ) -> dict: # Name → value, JSON-serialisable
@@ -202,6 +205,7 @@ def env_info(
         info['faiss_gpus'] = faiss.get_num_gpus() if hasattr(faiss, 'get_num_gpus') else 0
     return info
 
+# %% ../nbs/00_core.ipynb #0700d71a
 def show_install(
     device:str|torch.device|None=None, # The device to describe
     nvidia_smi:bool=False, # Also print `nvidia-smi`'s output
@@ -237,6 +241,7 @@ def run_record(
     return dict(config=_jsonable(config), seed=seed, git=git_hash(), argv=list(sys.argv),
                 started=time.strftime('%Y-%m-%dT%H:%M:%S%z'), env=env_info(device))
 
+# %% ../nbs/00_core.ipynb #43b58d4c
 def make_run_dir(
     root:str|Path='runs', # Folder that holds all runs
     name:str|None=None, # The run's folder name (default: a timestamp)
@@ -274,6 +279,7 @@ class _StdoutHandler(logging.StreamHandler):
     @stream.setter
     def stream(self, _): pass
 
+# %% ../nbs/00_core.ipynb #f554c08c
 def get_logger(
     name:str='reid_nb', # Logger name (children such as 'reid_nb.train' inherit its handlers)
     run_dir:str|Path|None=None, # Also write to run_dir/log.txt
@@ -299,6 +305,7 @@ def _log_to_file(log, f, fmt):
         f.parent.mkdir(parents=True, exist_ok=True)
         h = logging.FileHandler(f); h.setFormatter(fmt); log.addHandler(h)
 
+# %% ../nbs/00_core.ipynb #44defd63
 def close_log_file(
     log:logging.Logger, # A logger from `get_logger`
 ):

@@ -25,6 +25,7 @@ def _faiss():
         raise ImportError("reid_nb.search needs faiss: pip install faiss-cpu (faiss-gpu-cu12 on a CUDA machine)") from e
     return faiss
 
+# %% ../nbs/16_search.ipynb #9e35707a
 def _feats(x, name, dim=None):
     "`x` as a C-contiguous float32 (N, d) array, checked"
     x = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
@@ -36,10 +37,9 @@ def _feats(x, name, dim=None):
     if len(x): check_finite(x, name)
     return x
 
-KINDS = ('flat', 'ivf', 'ivfpq', 'hnsw')
-FORMAT = 'reid_nb.GalleryIndex/1'
-
 # %% ../nbs/16_search.ipynb #c0000008
+KINDS = ('flat', 'ivf', 'ivfpq', 'hnsw')
+
 class GalleryIndex:
     "A faiss index over gallery features, with a record (path, pid, camid, time) per row"
     def __init__(self,
@@ -105,6 +105,7 @@ def train(self:GalleryIndex,
     if not self.index.is_trained: self.index.train(x)
     return self
 
+# %% ../nbs/16_search.ipynb #1e4e81bc
 @patch
 def add(self:GalleryIndex,
     feats, # (N, d) features, array or tensor
@@ -144,6 +145,7 @@ def _raw(self:GalleryIndex, q, k):
     s, i = self._searcher().search(q, k)
     return (1 - s if self.metric == 'cosine' else s), i
 
+# %% ../nbs/16_search.ipynb #198a7c6e
 @patch
 def _keep(self:GalleryIndex, ids, q_camids, q_times, same_camera, window):
     "Which of the ids may be returned for each query"
@@ -155,6 +157,7 @@ def _keep(self:GalleryIndex, ids, q_camids, q_times, same_camera, window):
         ok &= dt <= window   # NaN times (unknown) never fall inside a window
     return ok
 
+# %% ../nbs/16_search.ipynb #1ecfc4d1
 @patch
 def search(self:GalleryIndex,
     queries, # (Q, d) query features
@@ -205,6 +208,7 @@ def features(self:GalleryIndex,
         self.index.make_direct_map(); self._direct = True
     return self.index.reconstruct_batch(ids) if len(ids) else np.zeros((0, self.dim), np.float32)
 
+# %% ../nbs/16_search.ipynb #24f385d6
 @patch
 def _rerank(self:GalleryIndex, q, d, i, k1, k2, lam, batch, expand):
     "k-reciprocal re-ranking of a batch of queries among their candidates' union (with `expand`, and their neighbours)"
@@ -225,6 +229,8 @@ def _rerank(self:GalleryIndex, q, d, i, k1, k2, lam, batch, expand):
     return d, i
 
 # %% ../nbs/16_search.ipynb #c0000027
+FORMAT = 'reid_nb.GalleryIndex/1'  # written into every saved index, checked on loading
+
 @patch
 def save(self:GalleryIndex,
     path:str|Path, # File to write (atomically: a temporary file, then a rename)

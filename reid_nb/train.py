@@ -83,6 +83,7 @@ def lr_factor(
     if kind == 'constant': return 1.0
     raise ValueError(f"lr_factor: kind={kind!r}: expected 'step', 'multistep', 'cosine' or 'constant'")
 
+# %% ../nbs/14_train.ipynb #ebaa3fd9
 def build_scheduler(
     opt:torch.optim.Optimizer, # The optimiser to schedule
     kind:str='step', # As in `lr_factor`
@@ -103,6 +104,7 @@ def get_rng_state() -> dict: # Python, NumPy, torch CPU and CUDA generator state
     if torch.cuda.is_available(): s['cuda'] = torch.cuda.get_rng_state_all()
     return s
 
+# %% ../nbs/14_train.ipynb #4d0cf851
 def set_rng_state(
     s:dict, # A snapshot from `get_rng_state`
 ):
@@ -139,6 +141,7 @@ def save_checkpoint(
     os.replace(tmp, path)
     return path
 
+# %% ../nbs/14_train.ipynb #485c6904
 def load_checkpoint(
     path:str|Path, # A file written by `save_checkpoint`, or any state dict file
     map_location='cpu', # Where tensors go
@@ -169,6 +172,7 @@ class Callback:
     def state_dict(self) -> dict: return {}
     def load_state_dict(self, state:dict): pass
 
+# %% ../nbs/14_train.ipynb #88948072
 class StopAfter(Callback):
     "Stop training cleanly after `iters` iterations of this `fit` (dry runs, smoke tests, time-boxed runs)"
     order = 100
@@ -180,19 +184,7 @@ class StopAfter(Callback):
         self.n += 1
         if self.n >= self.iters: raise CancelFit()
 
-# %% ../nbs/14_train.ipynb #20989769
-def _to(b, device, channels_last):
-    "Move a batch (tensors in nested tuples, lists and dicts) to `device`; 4-D float tensors go channels-last"
-    if isinstance(b, torch.Tensor):
-        b = b.to(device, non_blocking=True)
-        return (b.contiguous(memory_format=torch.channels_last)
-                if channels_last and b.ndim == 4 and b.is_floating_point() else b)
-    if isinstance(b, dict): return {k: _to(v, device, channels_last) for k, v in b.items()}
-    if isinstance(b, (list, tuple)):
-        return (type(b)(_to(v, device, channels_last) for v in b) if not hasattr(b, '_fields')
-                else type(b)(*(_to(v, device, channels_last) for v in b)))
-    return b
-
+# %% ../nbs/14_train.ipynb #0037e69a
 def _float(o):
     "Floating tensors in `o` (nested tuples, named tuples, lists, dicts) as float32"
     if isinstance(o, torch.Tensor): return o.float() if o.is_floating_point() and o.dtype != torch.float32 else o
@@ -209,6 +201,7 @@ class AmpForward(nn.Module):
         with autocast(self.device, self.amp): out = self.module(*args, **kwargs)
         return _float(out)
 
+# %% ../nbs/14_train.ipynb #2dbfdb36
 def run_config(
     cfg, # A method's config (a dataclass)
     **extra, # Further facts of the run (e.g. the source and target dataset names)
@@ -217,6 +210,7 @@ def run_config(
     import dataclasses
     return dict(dataclasses.asdict(cfg), config_class=type(cfg).__name__, **extra)
 
+# %% ../nbs/14_train.ipynb #f83531d8
 class Trainer:
     "Runs a training loop with callbacks, mixed precision, schedules, evaluation, history and exact resumption"
     def __init__(self,
@@ -277,6 +271,7 @@ from fastcore.basics import patch
 
 @patch
 def _wrap_ddp(self:Trainer, m):
+    "The model as `step` calls it: `AmpForward` with mixed precision, `DistributedDataParallel` in distributed runs"
     if amp_dtype(self.device, self.amp) is not None: m = AmpForward(m, self.device, self.amp)
     if not (torch.distributed.is_available() and torch.distributed.is_initialized() and get_world_size() > 1): return m
     if self.sync_bn: m = nn.SyncBatchNorm.convert_sync_batchnorm(m)
@@ -284,6 +279,7 @@ def _wrap_ddp(self:Trainer, m):
            if self.device.type == 'cuda' else None)
     return nn.parallel.DistributedDataParallel(m, device_ids=ids)
 
+# %% ../nbs/14_train.ipynb #7ff0e397
 @patch
 def __call__(self:Trainer, event:str):
     "Run `event` on every callback that defines it"
@@ -291,6 +287,7 @@ def __call__(self:Trainer, event:str):
         f = getattr(c, event, None)
         if f is not None: f()
 
+# %% ../nbs/14_train.ipynb #206f0da0
 _COUNTERS = ('epoch', 'iteration', 'iter_in_epoch', 'epoch_sums', 'epoch_lr', 'history', 'best', 'best_epoch', '_pass',
              '_pass_pos', '_pass_rng')
 
@@ -302,6 +299,7 @@ def state_dict(self:Trainer) -> dict:
                 scaler=self.scaler.state_dict(), cbs=[c.state_dict() for c in self.cbs],
                 **{k.lstrip('_'): getattr(self, k) for k in _COUNTERS}, rng=get_rng_state(), config=self.config)
 
+# %% ../nbs/14_train.ipynb #30e678cc
 @patch
 def load_state_dict(self:Trainer, s:dict):
     "Restore a trainer from `state_dict`'s output"
@@ -314,11 +312,25 @@ def load_state_dict(self:Trainer, s:dict):
     for k in _COUNTERS: setattr(self, k, s[k.lstrip('_')])
     self._resume_rng = s['rng']
 
+# %% ../nbs/14_train.ipynb #d0b8914f
 @patch
 def save(self:Trainer, name:str='last') -> Path|None:
     "Save a checkpoint `name`.pth in the run folder (on rank 0 only)"
     if self.run_dir is None or not is_main_process(): return None
     return save_checkpoint(self.state_dict(), self.run_dir/f'{name}.pth')
+
+# %% ../nbs/14_train.ipynb #20989769
+def _to(b, device, channels_last):
+    "Move a batch (tensors in nested tuples, lists and dicts) to `device`; 4-D float tensors go channels-last"
+    if isinstance(b, torch.Tensor):
+        b = b.to(device, non_blocking=True)
+        return (b.contiguous(memory_format=torch.channels_last)
+                if channels_last and b.ndim == 4 and b.is_floating_point() else b)
+    if isinstance(b, dict): return {k: _to(v, device, channels_last) for k, v in b.items()}
+    if isinstance(b, (list, tuple)):
+        return (type(b)(_to(v, device, channels_last) for v in b) if not hasattr(b, '_fields')
+                else type(b)(*(_to(v, device, channels_last) for v in b)))
+    return b
 
 # %% ../nbs/14_train.ipynb #957c8393
 class NonFiniteLoss(RuntimeError):
@@ -326,6 +338,7 @@ class NonFiniteLoss(RuntimeError):
 
 @patch
 def _one_batch(self:Trainer, batch):
+    "One iteration: move the batch, run `step`, check the loss, then backward and step the optimisers"
     self.batch = _to(batch, self.device, self.channels_last)
     self('before_batch')
     out = self.step(self, self.batch)
@@ -350,6 +363,7 @@ def _one_batch(self:Trainer, batch):
     if self.sched_on == 'iter':
         for s in self.scheds: s.step()
 
+# %% ../nbs/14_train.ipynb #7c8d9e86
 @patch
 def _pass_iter(self:Trainer, skip:int=0):
     "An iterator over pass `self._pass` of this epoch, `skip` batches in"
@@ -363,8 +377,10 @@ def _pass_iter(self:Trainer, skip:int=0):
         if next(it, None) is None: return iter(())
     return it
 
+# %% ../nbs/14_train.ipynb #67c1693a
 @patch
 def _one_epoch(self:Trainer):
+    "One epoch of `iters_per_epoch` iterations, over as many passes as it takes: (mean logged values, seconds)"
     resuming = self.iter_in_epoch > 0
     if not resuming:
         self.epoch_sums, self._pass, self._pass_pos = {}, 0, 0   # epoch_sums: logged values' running sums, checkpointed
@@ -402,6 +418,7 @@ def _one_epoch(self:Trainer):
 
 @patch
 def _show_progress(self:Trainer):
+    "Progress bars as asked, else when stderr is a terminal (rank 0 only)"
     return self.progress if self.progress is not None else (sys.stderr.isatty() and is_main_process())
 
 # %% ../nbs/14_train.ipynb #f33fa5fa
@@ -461,6 +478,7 @@ def fit(self:Trainer,
 
 @patch
 def _write_history(self:Trainer):
+    "Write the history as history.json and history.csv in the run folder (rank 0 only)"
     if self.run_dir is None or not is_main_process(): return
     (self.run_dir/'history.json').write_text(json.dumps(self.history, indent=1))
     keys = list(dict.fromkeys(k for r in self.history for k in r))

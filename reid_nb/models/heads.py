@@ -71,6 +71,7 @@ def stripe_theta(
     th[:, 1, 2] = (2 * torch.arange(n) + 1) / n - 1
     return th
 
+# %% ../../nbs/06_models.heads.ipynb #4b7b9713
 class PatchGenerator(nn.Module):
     "PAUL's STN: predicts `n_patches` affine boxes and resamples the map in each: (B, C, H, W) → (B, n, C, H, W)"
     def __init__(self,
@@ -99,6 +100,7 @@ class PatchGenerator(nn.Module):
         return torch.stack([F.grid_sample(x, F.affine_grid(th[:, i], list(x.shape), align_corners=False),
                                           mode=self.mode, align_corners=False) for i in range(self.n_parts)], 1)
 
+# %% ../../nbs/06_models.heads.ipynb #f8d6104d
 class STNPool(nn.Module):
     "PAUL's patch pooling: the `PatchGenerator`'s patches, each average-pooled: (B, C, H, W) → (B, n, C)"
     def __init__(self,
@@ -123,6 +125,7 @@ class BNNeck(nn.Module):
         self.bn.bias.requires_grad_(not freeze_bias)
     def forward(self, x:torch.Tensor) -> torch.Tensor: return self.bn(x)
 
+# %% ../../nbs/06_models.heads.ipynb #26e721d8
 class LinearBNNeck(nn.Module):
     "A Linear → BatchNorm1d (→ ReLU) bottleneck: (B, in_dim) → (B, out_dim)"
     def __init__(self,
@@ -183,6 +186,7 @@ class ReidOutput(NamedTuple):
     logits:torch.Tensor|None # The classifier's output, None without a head
     emb:torch.Tensor # The embedding, as eval mode returns it (B, embed_dim)
 
+# %% ../../nbs/06_models.heads.ipynb #554d5bb2
 class ReidModel(nn.Module):
     "Backbone → pooling → neck → classifier, returning a `ReidOutput` in training and the embedding in eval mode"
     def __init__(self,
@@ -231,6 +235,7 @@ MODEL_PRESETS = {
 _MODEL_OPTS = dict(backbone='resnet50', last_stride=1, pretrained=None, pool='avg', n_parts=6, neck='bn', dim=512,
                    relu=False, bn_weight_std=0., bias=False, dropout=0., emb='bn', norm=True)
 
+# %% ../../nbs/06_models.heads.ipynb #1e6a06a7
 def build_pool(
     name:str, # 'avg', 'max', 'gem', 'part' or 'stn'
     in_ch:int=2048, # Channels of the feature map (for 'stn')
@@ -242,6 +247,7 @@ def build_pool(
     if name not in pools: raise ValueError(f"build_pool: unknown pooling {name!r}; choose from {list(pools)}")
     return pools[name]()
 
+# %% ../../nbs/06_models.heads.ipynb #04761aff
 def build_model(
     name:str, # An architecture of `MODEL_PRESETS`: 'bnneck-gem', 'bnneck', 'linear-bn-s2', 'linear-bn' or 'stn-patches'
     num_classes:int=0, # Identities for the classifier; 0 means no classifier
