@@ -16,12 +16,7 @@ __all__ = ['DEMO_STEPS', 'DATASET_NAMES', 'DEMO_MODES', 'FIG_NAMES', 'underscore
            'reid_extract', 'search_parser', 'reid_search', 'field_types', 'train_parser', 'missing_weights',
            'reid_train', 'demo_configs', 'demo_datasets', 'write_report', 'run_demo', 'reid_demo']
 
-# %% ../nbs/30_cli.ipynb #670405d3
-_USER_ERRORS = (ValueError, KeyError, OSError, ImportError)   # wrong paths, names, values, missing packages
-
-# scripts whose options fastcore names with underscores
-_CALL_PARSE = ('reid_eval', 'reid_extract', 'reid_doctor', 'reid_synth', 'reid_demo')
-
+# %% ../nbs/30_cli.ipynb #815a49e1
 def underscore_options(
     argv:list, # Command-line arguments
 ) -> list: # The same, `--dataset-module` written `--dataset_module` (fastcore's `--no-x` negations kept)
@@ -29,6 +24,12 @@ def underscore_options(
     import re
     return [re.sub(r'^--(?!no-)([A-Za-z0-9]+(?:-[A-Za-z0-9]+)+)', lambda m: '--' + m[1].replace('-', '_'), a)
             for a in argv]
+
+# %% ../nbs/30_cli.ipynb #670405d3
+_USER_ERRORS = (ValueError, KeyError, OSError, ImportError)   # wrong paths, names, values, missing packages
+
+# scripts whose options fastcore names with underscores
+_CALL_PARSE = ('reid_eval', 'reid_extract', 'reid_doctor', 'reid_synth', 'reid_demo')
 
 def _console_errors(argv=None):
     "When run as a console script: user errors print one line on stderr; `--debug` keeps the traceback"
@@ -117,9 +118,11 @@ def checkpoint_network(
     return m.network(c, n), c, m
 
 def _model_presets():
+    "The `build_model` presets, named in the messages that ask for --model"
     from reid_nb.models.heads import MODEL_PRESETS
     return list(MODEL_PRESETS)
 
+# %% ../nbs/30_cli.ipynb #03850837
 def load_model(
     checkpoint:str|Path|None, # A reid_nb run's checkpoint (best/last/model.pth), a state dict, or None: random weights
     model:str|None=None, # A `build_model` preset; None: the network the checkpoint's config describes
@@ -156,6 +159,7 @@ def load_model(
     # channels-last, as the Trainer ran it: the same arithmetic
     return m.to(default_device(device), memory_format=torch.channels_last).eval()
 
+# %% ../nbs/30_cli.ipynb #3797f71d
 class FeatureExtractor:
     "Features of images from a trained checkpoint in one call: `FeatureExtractor('runs/x/best.pth')('photos/')`"
     def __init__(self,
@@ -201,6 +205,7 @@ def open_dataset(
         kw = {k: (_convert(v, hints[k]) if k in hints else v) for k, v in kw.items()}
     return D.get_dataset(name, root, **kw)
 
+# %% ../nbs/30_cli.ipynb #82a3ee91
 @call_parse
 def reid_eval(
     dataset:str, # market1501, dukemtmcreid, msmt17, cuhk03, personx, veri, folder, imagefolder, synthetic or custom
@@ -309,6 +314,7 @@ def search_parser() -> argparse.ArgumentParser:
         s.add_argument('--batch-size', type=int, default=128, help='images per batch of feature extraction')
     return p
 
+# %% ../nbs/30_cli.ipynb #574a5e52
 def reid_search(
     argv:list|None=None, # Arguments (default: sys.argv[1:])
 ):
@@ -358,9 +364,6 @@ def reid_search(
         print(f'figure: {a.figure}')
 
 # %% ../nbs/30_cli.ipynb #b4960a5f
-DATASET_NAMES = ("market1501, dukemtmcreid, msmt17, cuhk03, personx, veri, folder (layumi's pytorch/), "
-                 "imagefolder (a folder per identity), synthetic, or one of --dataset-module")
-
 def _convert(s:str, tp):
     "Parse a command-line string as the type `tp` of a config field (None, bool, int, float, str and their unions)"
     args = [a for a in typing.get_args(tp) if a is not type(None)] or [tp]
@@ -385,6 +388,10 @@ def field_types(
         try: out[f.name] = eval(f.type, {'__builtins__': builtins}) if isinstance(f.type, str) else f.type
         except Exception: out[f.name] = str
     return out
+
+# %% ../nbs/30_cli.ipynb #2b95c521
+DATASET_NAMES = ("market1501, dukemtmcreid, msmt17, cuhk03, personx, veri, folder (layumi's pytorch/), "
+                 "imagefolder (a folder per identity), synthetic, or one of --dataset-module")
 
 def train_parser(
     method:str|None=None, # Add the options of this method's config
@@ -435,7 +442,24 @@ def train_parser(
     return p
 
 # %% ../nbs/30_cli.ipynb #d75df62b
+def missing_weights(
+    cfg, # A method's config
+    fields:tuple=('pretrained',), # The fields that name start-up weights (`Method.weights`)
+) -> list: # (field, `WeightsSource`) for each named ImageNet weight file that is not on this machine
+    "The pretrained weights a config names that reid_nb would have to download (it never does)"
+    from reid_nb.models.backbones import weights_source
+    out = []
+    for k in fields:
+        v = getattr(cfg, k, None)
+        if not isinstance(v, str) or Path(v).expanduser().exists(): continue
+        try: src = weights_source(cfg.backbone, v)
+        except Exception: continue  # not a torchvision name: the method's loader says what is wrong with the path
+        if src.url is not None and not src.path.is_file(): out.append((k, src))
+    return out
+
+# %% ../nbs/30_cli.ipynb #e1491dd1
 def _describe(trainer, cfg_name):
+    "One line before training starts, to see at once the model's size and device"
     n = sum(p.numel() for p in trainer.module.parameters())
     print(f"model: {n / 1e6:.2f} M parameters on {trainer.device}; {cfg_name} ready")
 
@@ -469,6 +493,7 @@ def _dry_run(a, cfg, method):
         losses = ', '.join(f'{k} {v / max(t.iter_in_epoch, 1):.4g}' for k, v in t.epoch_sums.items())
         print(f"dry run: {t.iteration} training iterations on the tiny synthetic data ({losses}); nothing kept")
 
+# %% ../nbs/30_cli.ipynb #3a3ddc1f
 def _check_ranks(trainer):
     "After a distributed run: every rank's parameters (and pseudo-labels) against rank 0's; rank 0 writes ddp.json"
     from reid_nb.core import all_gather_cat
@@ -489,21 +514,7 @@ def _check_ranks(trainer):
               f"{rec['parameters_max_abs_diff']:g}"
               + ('' if same_labels is None else f'; pseudo-labels identical: {same_labels}'))
 
-def missing_weights(
-    cfg, # A method's config
-    fields:tuple=('pretrained',), # The fields that name start-up weights (`Method.weights`)
-) -> list: # (field, `WeightsSource`) for each named ImageNet weight file that is not on this machine
-    "The pretrained weights a config names that reid_nb would have to download (it never does)"
-    from reid_nb.models.backbones import weights_source
-    out = []
-    for k in fields:
-        v = getattr(cfg, k, None)
-        if not isinstance(v, str) or Path(v).expanduser().exists(): continue
-        try: src = weights_source(cfg.backbone, v)
-        except Exception: continue  # not a torchvision name: the method's loader says what is wrong with the path
-        if src.url is not None and not src.path.is_file(): out.append((k, src))
-    return out
-
+# %% ../nbs/30_cli.ipynb #b6503f72
 def reid_train(
     argv:list|None=None, # Arguments (default: sys.argv[1:])
 ):
@@ -596,6 +607,7 @@ def demo_configs(
     return {name: configure(name, tiny=True, height=h, width=w, **DEMO_MODES[mode][name])
             for name in ('baseline', 'cluster_contrast')}
 
+# %% ../nbs/30_cli.ipynb #970ec4ba
 def demo_datasets(
     mode:str|None, # 'full' or 'quick' (synthetic), None for real data
     dataset:str='synthetic', # Target dataset name
@@ -617,7 +629,31 @@ def demo_datasets(
     return syn(0), syn(1)
 
 # %% ../nbs/30_cli.ipynb #38db3412
+def write_report(
+    out:Path, # The report folder
+    rows:list[dict], # Metric rows (one per model)
+    figures:dict, # model -> {figure title: file name}
+    header:str='', # Text above the table
+) -> str: # The markdown table
+    "Write metrics.csv, metrics.md and README.md into `out`"
+    import csv
+    with open(out/'metrics.csv', 'w', newline='') as f:
+        w = csv.DictWriter(f, list(rows[0])); w.writeheader(); w.writerows(rows)
+    cols = list(rows[0])
+    fmt = lambda v: f'{v:.2f}' if isinstance(v, float) else str(v)
+    table = '\n'.join(['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)]
+                      + ['| ' + ' | '.join(fmt(r[c]) for c in cols) + ' |' for r in rows])
+    (out/'metrics.md').write_text(table + '\n')
+    figs = '\n'.join(f'- {m}: ' + ', '.join(f'[{t}]({p})' for t, p in fs.items()) for m, fs in figures.items())
+    (out/'README.md').write_text(f"# reid_demo report\n\n{header}\n\n{table}\n\n"
+                                 f"R1/R5/R10/mAP/mINP in percent; `_rr`: after k-reciprocal re-ranking; "
+                                 f"train_min: training minutes.\n\n## Figures\n\n{figs}\n\n"
+                                 f"Run records (config, history, checkpoints): `runs/`.\n")
+    return table
+
+# %% ../nbs/30_cli.ipynb #508fc5e2
 def _report_row(name, what, rep, secs):
+    "One model's row of the report: the headline numbers of its `EvalReport` and its training minutes"
     s = rep.summary()
     return dict(model=name, training=what, R1=s['R1'], R5=s['R5'], R10=s['R10'], mAP=s['mAP'], mINP=s['mINP'],
                 R1_rr=s.get('R1_rr', float('nan')), mAP_rr=s.get('mAP_rr', float('nan')), train_min=round(secs / 60, 2))
@@ -645,28 +681,6 @@ def _figures(out, name, rep, ds, history=None, evaluated_on=None):
         f.savefig(p, dpi=90, bbox_inches='tight'); paths[k] = p.name
         import matplotlib.pyplot as plt; plt.close(f)
     return paths
-
-def write_report(
-    out:Path, # The report folder
-    rows:list[dict], # Metric rows (one per model)
-    figures:dict, # model -> {figure title: file name}
-    header:str='', # Text above the table
-) -> str: # The markdown table
-    "Write metrics.csv, metrics.md and README.md into `out`"
-    import csv
-    with open(out/'metrics.csv', 'w', newline='') as f:
-        w = csv.DictWriter(f, list(rows[0])); w.writeheader(); w.writerows(rows)
-    cols = list(rows[0])
-    fmt = lambda v: f'{v:.2f}' if isinstance(v, float) else str(v)
-    table = '\n'.join(['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)]
-                      + ['| ' + ' | '.join(fmt(r[c]) for c in cols) + ' |' for r in rows])
-    (out/'metrics.md').write_text(table + '\n')
-    figs = '\n'.join(f'- {m}: ' + ', '.join(f'[{t}]({p})' for t, p in fs.items()) for m, fs in figures.items())
-    (out/'README.md').write_text(f"# reid_demo report\n\n{header}\n\n{table}\n\n"
-                                 f"R1/R5/R10/mAP/mINP in percent; `_rr`: after k-reciprocal re-ranking; "
-                                 f"train_min: training minutes.\n\n## Figures\n\n{figs}\n\n"
-                                 f"Run records (config, history, checkpoints): `runs/`.\n")
-    return table
 
 # %% ../nbs/30_cli.ipynb #9a0feb6d
 def run_demo(

@@ -74,6 +74,7 @@ def cluster_centroids(
     cent = sums / counts
     return torch.nn.functional.normalize(cent, dim=1) if normalize else cent
 
+# %% ../nbs/11_cluster.ipynb #32381171
 def cluster_stats(
     labels, # (N,) cluster labels, -1 for outliers
     true_labels=None, # (N,) true identities, when known

@@ -38,6 +38,7 @@ def run_grid(
 
 # %% ../nbs/17_experiment.ipynb #877e004e
 def _mean_sd(xs):
+    "Mean and sample standard deviation of one arm's seeds (NaN for a single seed)"
     m = sum(xs) / len(xs)
     return m, (math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else float('nan'))
 
@@ -63,6 +64,7 @@ def summarize(
         rows.append(row)
     return rows
 
+# %% ../nbs/17_experiment.ipynb #ebf6c67d
 def grid_table(
     rec:dict, # `run_grid`'s result
     metrics:tuple=('mAP', 'R1'), # Columns, as mean ± sd

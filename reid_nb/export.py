@@ -14,6 +14,7 @@ __all__ = ['export_model']
 
 # %% ../nbs/15_export.ipynb #1f86e36b
 def _onnx_modules():
+    "The ONNX packages, imported only when an ONNX export asks: optional, so a missing one says what to install"
     try:
         import onnx, onnxruntime, onnxscript  # noqa: F401 (onnxscript: torch.onnx.export needs it installed)
         return onnx, onnxruntime

@@ -29,6 +29,7 @@ def ranked_lists(
     idx = np.argsort(d, axis=1, kind='stable')[:, :topk]
     return idx, g_pids[idx] == q_pids[:, None]
 
+# %% ../nbs/13_viz.ipynb #f6fcb2c6
 def _label(path):
     "A benchmark file name says who and which camera; a plain one (`003.jpg`) gets its identity folder too"
     p = Path(path)
@@ -73,6 +74,7 @@ def query_ap(
     prec = hit.cumsum(1) / np.arange(1, d.shape[1] + 1)
     with np.errstate(invalid='ignore', divide='ignore'): return np.where(n > 0, (prec * hit).sum(1) / n, np.nan)
 
+# %% ../nbs/13_viz.ipynb #63ffa062
 def representative_queries(
     distmat, q_pids, g_pids, q_camids, g_camids, # As in `evaluate_rank`
     n:int=3, # Queries to pick
@@ -112,6 +114,7 @@ def pair_distances(
     same = g_pids[None] == q_pids[:, None]
     return d[same & (g_camids[None] != q_camids[:, None])], d[~same]
 
+# %% ../nbs/13_viz.ipynb #99ed9ae6
 def plot_distance_hist(
     distmat, q_pids, g_pids, q_camids, g_camids, # As in `evaluate_rank`
     bins:int=40, # Histogram bins
