@@ -20,8 +20,10 @@ TIMEOUT = int(os.environ.get('REID_NB_NB_TIMEOUT', 600))
 NBS = [f.absolute() for f in sorted(nbglob(cfg.nbs_path, as_path=True)) if nbt._keep_file(f, '.notest')]
 
 def _registries():
-    "The library's registries, by name, that notebook cells write to"
-    from reid_nb.methods.protocol import METHODS
+    "The library's registries, by name, that notebook cells write to, each holding all of the library's own entries"
+    import reid_nb.all  # noqa: F401  every module is imported, so the registries hold what the library registers
+    from reid_nb.methods.protocol import METHODS, _import_methods
+    _import_methods()
     from reid_nb.data.datasets import _DATASETS
     from reid_nb.models.backbones import BACKBONES
     return dict(METHODS=METHODS, DATASETS=_DATASETS, BACKBONES=BACKBONES)
