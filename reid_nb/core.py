@@ -316,7 +316,7 @@ def close_log_file(
 def code_without_links(
     cell, # A notebook cell, as nbdev's docs processors receive it
 ):
-    "nbdev docs processor: in the code blocks of rendered outputs, a Markdown link on a backticked name becomes the name"
+    "nbdev docs processor: in the code blocks of rendered outputs, a Markdown link on a code name becomes the name"
     import re
     for o in cell.get('outputs', []):
         md = o.get('data', {}).get('text/markdown')
