@@ -580,7 +580,7 @@ def reid_train(
     if is_main_process(): print(f'run folder: {run_dir}')
 
 # %% ../nbs/30_cli.ipynb #5c1cc2ba
-DEMO_MODES = {  # data and schedules of the synthetic demo: 'full' (< 10 min on 2 CPU cores) and 'quick' (< 2 min)
+DEMO_MODES = {  # data and schedules of the synthetic demo: 'full' and 'quick' (recorded times: benchmarks/demo.json)
     # from random init, small inputs: lr 1e-3 without warm-up (warm-up protects ImageNet weights; there are none
     # to protect); Cluster Contrast starts from a model of another domain that still sees cameras: camera-normalised
     # clustering, the v1 eps 0.4
@@ -685,7 +685,7 @@ def _figures(out, name, rep, ds, history=None, evaluated_on=None):
 # %% ../nbs/30_cli.ipynb #9a0feb6d
 def run_demo(
     out:str|Path='reid_demo_report', # Report folder
-    quick:bool=False, # Smaller data and schedules (a smoke test under two minutes on CPU)
+    quick:bool=False, # Smaller data and schedules: a smoke test of the whole pipeline
     dataset:str='synthetic', # 'synthetic' (generated, cached) or a registered real dataset at the paper settings
     root:str|Path|None=None, # Dataset folder (synthetic: the cache folder)
     source:str|None=None, # Real data: a labelled source dataset to start Cluster Contrast from (default: ImageNet)
@@ -754,7 +754,7 @@ def run_demo(
 @call_parse
 def reid_demo(
     out:str='reid_demo_report', # Report folder
-    quick:bool=False, # Smaller data and schedules: the whole pipeline in under two minutes on CPU
+    quick:bool=False, # Smaller data and schedules: a smoke test of the whole pipeline
     dataset:str='synthetic', # 'synthetic', or a paper setting: market1501, dukemtmcreid, msmt17, cuhk03, personx, veri
     root:str=None, # Dataset folder (synthetic: the cache folder)
     source:str=None, # Real data: a labelled source dataset for Cluster Contrast's start
