@@ -14,7 +14,7 @@ when the same output file is written again.
 On the CPU the 256-image batches of Cluster Contrast, GCL's stage 1 and camera-aware learning are cut to 64: ResNet-50 at
 256x128 needs about 25 GB of activations for 256 images, more than a 24 GB machine has.
 """
-import json, os, subprocess, sys, threading, time
+import json, math, os, subprocess, sys, threading, time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -72,7 +72,7 @@ def datasets(root, tiny=False):
 def _n_images(b) -> int:
     "Images in a batch: the first dimension of its first 4-D tensor"
     import torch
-    if isinstance(b, torch.Tensor): return b.shape[0] if b.ndim == 4 else 0
+    if isinstance(b, torch.Tensor): return math.prod(b.shape[:-3]) if b.ndim >= 4 else 0   # (B, [V,] C, H, W)
     if isinstance(b, dict): b = list(b.values())
     if isinstance(b, (list, tuple)): return next((n for n in map(_n_images, b) if n), 0)
     return 0
@@ -95,11 +95,14 @@ def run_one(name, root, device, iters, amp, tiny=False):
     peak, stages, cuda = Peak(device.startswith('cuda')), [], device.startswith('cuda')
     sync = torch.cuda.synchronize if cuda else (lambda: None)
 
+    class Start(Callback):
+        order = -1000  # before every callback: a method's own before_fit (PAUL's memory fill, GCL's memory) is preparation
+        def before_fit(self):
+            sync(); probe.t0, probe.ticks, probe.images, probe.losses = time.time(), [], [], []
+            peak.take()
+
     class Probe(Callback):
         order = 90  # after the method's own callbacks (which prepare the epoch), before StopAfter
-        def before_fit(self):
-            sync(); self.t0, self.ticks, self.images, self.losses = time.time(), [], [], []
-            peak.take()
         def before_batch(self):
             sync(); self.ticks.append(time.time())
             if len(self.ticks) == 1: self.prep_peak = peak.take()
@@ -121,7 +124,9 @@ def run_one(name, root, device, iters, amp, tiny=False):
     with tempfile.TemporaryDirectory() as tmp:
         run_root = Path(tmp)/'run'
         t0 = time.time()
-        t = m.trainer(cfg, ds, run_dir=run_root, evaluate=False, progress=False, cbs=[StopAfter(iters), Probe()], **extra)
+        probe = Probe()
+        t = m.trainer(cfg, ds, run_dir=run_root, evaluate=False, progress=False, cbs=[StopAfter(iters), Start(), probe],
+                      **extra)
         build_s = time.time() - t0
         t.fit()
     return dict(method=name, preset=preset, device=device, amp=amp, note=NOTES.get(name, ''),
