@@ -14,7 +14,7 @@ when the same output file is written again.
 On the CPU the 256-image batches of Cluster Contrast, GCL's stage 1 and camera-aware learning are cut to 64: ResNet-50 at
 256x128 needs about 25 GB of activations for 256 images, more than a 24 GB machine has.
 """
-import json, math, os, subprocess, sys, threading, time
+import argparse, json, math, os, subprocess, sys, threading, time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -31,9 +31,6 @@ PLAN = {
 }
 NOTES = dict(paul='no stage-1 checkpoint: PatchNet from random weights', camera_aware='labelled source: the MSMT17-scale set',
              gcl='grey structure maps (no meshes rendered)')
-
-def opt(argv, name, default):
-    return argv[argv.index(name) + 1] if name in argv else default
 
 def rss_mb() -> float:
     "This process's resident memory in MB (Linux)"
@@ -137,14 +134,28 @@ def run_one(name, root, device, iters, amp, tiny=False):
                 torch=torch.__version__, threads=torch.get_num_threads(),
                 gpu=torch.cuda.get_device_name() if cuda else None)
 
+def parse(argv):
+    p = argparse.ArgumentParser(prog='tools/market_dry_run.py', description=__doc__.splitlines()[0])
+    p.add_argument('methods', nargs='*', help=f"methods to run (default: all of {', '.join(ORDER)})")
+    p.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
+    p.add_argument('--iters', type=int, default=2, help='training iterations per stage')
+    p.add_argument('--amp', default='off', choices=('off', 'auto'), help='precision')
+    p.add_argument('--out', type=Path, default=REPO/'benchmarks'/'market_dry_run.json', help='the JSON file (resumed)')
+    p.add_argument('--root', type=Path, default=Path.home()/'.cache'/'reid_nb'/'market-scale', help='data folder')
+    p.add_argument('--tiny', action='store_true', help="each method's tiny setting on tiny sets (seconds)")
+    p.add_argument('--one', choices=ORDER, help=argparse.SUPPRESS)   # internal: run one method in this process
+    a = p.parse_args(argv)
+    if unknown := [m for m in a.methods if m not in ORDER]: p.error(f"unknown method {unknown[0]!r}; choose from {', '.join(ORDER)}")
+    return a
+
 def main(argv):
-    root = Path(opt(argv, '--root', Path.home()/'.cache'/'reid_nb'/'market-scale'))
-    device, iters, amp, tiny = opt(argv, '--device', 'cpu'), int(opt(argv, '--iters', 2)), opt(argv, '--amp', 'off'), '--tiny' in argv
-    if '--one' in argv:
-        print('RESULT ' + json.dumps(run_one(opt(argv, '--one', None), root, device, iters, amp, tiny)))
+    a = parse(argv)
+    root, device, iters, amp, tiny = a.root, a.device, a.iters, a.amp, a.tiny
+    if a.one:
+        print('RESULT ' + json.dumps(run_one(a.one, root, device, iters, amp, tiny)))
         return
-    out = Path(opt(argv, '--out', REPO/'benchmarks'/'market_dry_run.json'))
-    names = [a for a in argv if a in ORDER] or list(ORDER)
+    out = a.out
+    names = a.methods or list(ORDER)
     res = json.loads(out.read_text()) if out.exists() else {}
     if not tiny and not all((root/f'{n}-scale'/'Market-1501-v15.09.15'/'synthetic.json').exists() for n in ('market1501', 'msmt17')):
         t0 = time.time(); datasets(root)
