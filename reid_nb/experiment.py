@@ -8,9 +8,12 @@ import json, math, os, time
 from pathlib import Path
 from typing import Callable
 from tqdm.auto import tqdm
+import torch
+import torch.nn.functional as F
+from .core import seed_everything
 
 # %% auto #0
-__all__ = ['run_grid', 'summarize', 'grid_table', 'plot_curves']
+__all__ = ['PRETRAIN_DOMAIN', 'run_grid', 'summarize', 'grid_table', 'plot_curves', 'pretrain_synthetic']
 
 # %% ../nbs/17_experiment.ipynb #332d4aa6
 def run_grid(
@@ -102,3 +105,59 @@ def plot_curves(
     axes[0][0].legend(fontsize=7)
     fig.tight_layout(); plt.close(fig)
     return fig
+
+# %% ../nbs/17_experiment.ipynb #ef743320
+PRETRAIN_DOMAIN = dict(n_train_ids=1000, n_test_ids=1, n_cams=8, n_train_imgs=16_000, n_distractors=0, n_junk=0,
+                       seed=1000, structure=False)  # 16,000 images of 1,000 people in 8 cameras; seed 1000 is no demo's
+
+# %% ../nbs/17_experiment.ipynb #d2e01233
+def _id_step(trainer, batch) -> dict:
+    "Cross-entropy (label smoothing 0.1) of the identity classifier, and its accuracy"
+    imgs, pids = batch[0], batch[1]
+    logits = trainer.model(imgs).logits
+    return dict(loss=F.cross_entropy(logits.float(), pids, label_smoothing=0.1),
+                acc=(logits.argmax(1) == pids).float().mean())
+
+# %% ../nbs/17_experiment.ipynb #50596f33
+def pretrain_synthetic(
+    backbone:str='resnet18', # A key of `reid_nb.models.backbones.BACKBONES`
+    size:tuple=(64, 32), # Input (height, width)
+    epochs:int=12, # Passes over the 16,000 images
+    batch_size:int=128, # Images per batch
+    domain:dict|None=None, # `make_synthetic_reid` arguments of the pre-training domain (default: `PRETRAIN_DOMAIN`)
+    root:str|Path|None=None, # Cache folder (default: ~/.cache/reid_nb/pretrained)
+    device=None, # See `default_device`
+    progress:bool|None=None, # Progress bars
+) -> Path: # The backbone's weights: give it as `pretrained=str(path)` to any method's config
+    "Backbone weights from identity classification on a synthetic domain of its own, trained once and cached"
+    from reid_nb.data.datasets import get_dataset
+    from reid_nb.data.samplers import build_loaders
+    from reid_nb.data.transforms import build_train_transform
+    from reid_nb.models.heads import build_model
+    from reid_nb.train import Trainer, build_optimizer, build_scheduler, param_groups
+    dom = {**PRETRAIN_DOMAIN, **(domain or {})}
+    root = Path(root or Path.home()/'.cache'/'reid_nb'/'pretrained').expanduser()
+    key = (f"synthetic-{backbone}-{size[0]}x{size[1]}-{dom['n_train_ids']}ids-{dom.get('n_train_imgs')}imgs-"
+           f"{epochs}ep-b{batch_size}-seed{dom['seed']}")
+    out = root/f'{key}.pth'
+    if out.is_file(): return out
+    seed_everything(dom['seed'])
+    data = get_dataset('synthetic', root/'data'/f"seed{dom['seed']}-{dom['n_train_ids']}ids", progress=progress,
+                       **dom)
+    dl = build_loaders(train=data.train, sampler='random', batch_size=batch_size, seed=dom['seed'], device=device,
+                       train_transform=build_train_transform(size, pad=size[0] // 25, erase_p=0.))[0]
+    model = build_model('bnneck', data.num_train_pids, backbone=backbone, pretrained=None)
+    opt = build_optimizer(param_groups(model, 1e-3, 5e-4), 'adam', lr=1e-3)
+    sched = build_scheduler(opt, 'cosine', total=epochs * len(dl), warmup=len(dl), eta_min=0.01)
+    run = root/f'{key}-run'
+    t = Trainer(model, dl, _id_step, opt, epochs, sched=sched, sched_on='iter', device=device, amp='off',
+                run_dir=run, progress=progress)
+    t.fit(resume=(run/'last.pth').is_file())
+    tmp = out.with_suffix('.tmp')
+    torch.save({k: v.cpu() for k, v in t.module.backbone.state_dict().items()}, tmp); os.replace(tmp, out)
+    last = t.history[-1]
+    (root/f'{key}.json').write_text(json.dumps(dict(
+        backbone=backbone, size=list(size), epochs=epochs, domain=dom, images=len(data.train),
+        seconds=round(sum(r.get('time', 0.) for r in t.history), 1), loss=last.get('loss'), acc=last.get('acc')),
+        indent=1))
+    return out
