@@ -8,6 +8,7 @@ from typing import Sequence, Hashable
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from fastcore.basics import patch
 from .core import all_gather_cat
 
 # %% auto #0
@@ -82,41 +83,49 @@ class MemoryBank(nn.Module):
         "Similarities of `x` to every row"
         return x @ self.features.T
 
-    @torch.no_grad()
-    def set_features(self,
-                     feats:torch.Tensor, # (num, ...) new contents, e.g. features extracted from all images
-                    ):
-        "Replace the whole table (its size stays fixed: make a new bank when the row count changes)"
-        if feats.shape != self.features.shape:
-            raise ValueError(f"{type(self).__name__}.set_features: expected shape {tuple(self.features.shape)}, "
-                             f"got {tuple(feats.shape)}")
-        self.features.copy_(feats)
+# %% ../nbs/08_memory.ipynb #e997b7b9
+@patch
+@torch.no_grad()
+def set_features(self:MemoryBank,
+                 feats:torch.Tensor, # (num, ...) new contents, e.g. features extracted from all images
+                ):
+    "Replace the whole table (its size stays fixed: make a new bank when the row count changes)"
+    if feats.shape != self.features.shape:
+        raise ValueError(f"{type(self).__name__}.set_features: expected shape {tuple(self.features.shape)}, "
+                         f"got {tuple(feats.shape)}")
+    self.features.copy_(feats)
 
-    def _blend(self, rows, x):
-        "The new value of `rows` (distinct) given one incoming feature each"
-        return momentum_update(self.features[rows], x.to(self.features.dtype), self.momentum, self.convention,
-                               self.normalize)
+# %% ../nbs/08_memory.ipynb #deec973f
+@patch
+def _blend(self:MemoryBank, rows, x):
+    "The new value of `rows` (distinct) given one incoming feature each"
+    return momentum_update(self.features[rows], x.to(self.features.dtype), self.momentum, self.convention,
+                           self.normalize)
 
-    def _write(self, rows, x):
-        "Apply the update for `rows` (may repeat: one momentum step per occurrence, in order)"
-        if len(rows) == 0: return
-        occ = _occurrence(rows)
-        for r in range(int(occ.max()) + 1):
-            sel = occ == r
-            self.features[rows[sel]] = self._blend(rows[sel], x[sel])
+# %% ../nbs/08_memory.ipynb #3a6c85c5
+@patch
+def _write(self:MemoryBank, rows, x):
+    "Apply the update for `rows` (may repeat: one momentum step per occurrence, in order)"
+    if len(rows) == 0: return
+    occ = _occurrence(rows)
+    for r in range(int(occ.max()) + 1):
+        sel = occ == r
+        self.features[rows[sel]] = self._blend(rows[sel], x[sel])
 
-    @torch.no_grad()
-    def update(self,
-               indexes:torch.Tensor, # (B,) rows to update
-               feats:torch.Tensor, # (B, ...) incoming features
-              ):
-        "Momentum-update `indexes` with `feats` (gathered from all processes first when distributed)"
-        if indexes.shape[0] != feats.shape[0] or feats.shape[1:] != self.features.shape[1:]:
-            raise ValueError(f"{type(self).__name__}.update: expected indexes (B,) and "
-                             f"feats (B, {', '.join(map(str, self.features.shape[1:]))}), "
-                             f"got {tuple(indexes.shape)} and {tuple(feats.shape)}")
-        indexes, feats = all_gather_cat(indexes, feats) if self.sync else (indexes, feats)
-        self._write(indexes.to(self.features.device), feats.detach().to(self.features.device))
+# %% ../nbs/08_memory.ipynb #2f9139c1
+@patch
+@torch.no_grad()
+def update(self:MemoryBank,
+           indexes:torch.Tensor, # (B,) rows to update
+           feats:torch.Tensor, # (B, ...) incoming features
+          ):
+    "Momentum-update `indexes` with `feats` (gathered from all processes first when distributed)"
+    if indexes.shape[0] != feats.shape[0] or feats.shape[1:] != self.features.shape[1:]:
+        raise ValueError(f"{type(self).__name__}.update: expected indexes (B,) and "
+                         f"feats (B, {', '.join(map(str, self.features.shape[1:]))}), "
+                         f"got {tuple(indexes.shape)} and {tuple(feats.shape)}")
+    indexes, feats = all_gather_cat(indexes, feats) if self.sync else (indexes, feats)
+    self._write(indexes.to(self.features.device), feats.detach().to(self.features.device))
 
 # %% ../nbs/08_memory.ipynb #74f5779a
 class MemoryMatmul(torch.autograd.Function):

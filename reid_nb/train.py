@@ -476,6 +476,7 @@ def fit(self:Trainer,
         if self._own_log: close_log_file(self.log)   # this run's log.txt gets nothing from later runs
     return self.history
 
+# %% ../nbs/14_train.ipynb #4d2b449a
 @patch
 def _write_history(self:Trainer):
     "Write the history as history.json and history.csv in the run folder (rank 0 only)"

@@ -9,6 +9,7 @@ from collections import defaultdict
 import numpy as np
 import torch
 from torch.utils.data import Sampler, DataLoader, Dataset, ConcatDataset
+from fastcore.basics import patch
 from ..core import get_rank, get_world_size, seed_worker, default_device
 from .datasets import ImageDataset
 from .transforms import build_train_transform, build_test_transform
@@ -66,54 +67,11 @@ class EpochSampler(Sampler):
                              f"got rank={self.rank}, world_size={self.world_size}")
         self._cache = None
 
-    def set_pass(self,
-        epoch:int, # The epoch
-        pass_:int=0, # Which pass over the data within the epoch (an epoch longer than one pass draws each afresh)
-        start:int=0, # Skip this rank's first `start` indices (a resumed run skips what it has done)
-    ):
-        "Draw pass `pass_` of `epoch` next, from its `start`-th index"
-        self.epoch, self.pass_, self.start = int(epoch), int(pass_), int(start)
-
-    def set_epoch(self,
-        epoch:int, # The epoch about to start
-    ):
-        "Use `epoch`'s (first pass's) order next (call it at the start of every epoch, on every rank)"
-        self.set_pass(epoch)
-
     def units(self,
         rng:np.random.Generator, # The pass's generator
     ) -> list: # The pass's units, each a list of dataset indices
         "Draw one pass's units with `rng`; subclasses implement this"
         raise NotImplementedError
-
-    def epoch_units(self,
-        epoch:int|None=None, # Which epoch (default: the current one)
-        pass_:int|None=None, # Which pass of it (default: the current one)
-    ) -> list: # The full, unsharded list of units of that pass (the same on every rank)
-        "All units of a pass, before sharding"
-        e, p = self.epoch if epoch is None else int(epoch), self.pass_ if pass_ is None else int(pass_)
-        if self._cache is None or self._cache[0] != (e, p):
-            self._cache = ((e, p), self.units(np.random.default_rng([self.seed, e] if p == 0 else [self.seed, e, p])))
-        return self._cache[1]
-
-    def indices(self,
-        epoch:int|None=None, # Which epoch (default: the current one)
-        pass_:int|None=None, # Which pass (default: the current one)
-    ) -> list: # This rank's indices for that pass
-        "This rank's share of a pass, as a flat list of dataset indices"
-        units, W = self.epoch_units(epoch, pass_), self.world_size
-        mine = [int(i) for u in shard(units, self.rank, W) for i in u]
-        longest = max(sum(len(u) for u in shard(units, r, W)) for r in range(W))
-        return mine + [mine[k % len(mine)] for k in range(longest - len(mine))] if mine else mine
-
-    def sample_seeds(self,
-        n:int, # How many
-        epoch:int|None=None, # Which epoch (default: the current one)
-        pass_:int|None=None, # Which pass (default: the current one)
-    ) -> list: # One augmentation seed per position of this rank's indices
-        "Seeds of the random augmentations of a pass's samples, from (seed, epoch, pass, rank, position)"
-        e, p = self.epoch if epoch is None else int(epoch), self.pass_ if pass_ is None else int(pass_)
-        return np.random.default_rng([self.seed, e, p, self.rank, 1]).integers(0, 2**63, size=n).tolist()
 
     def __iter__(self):
         idx = self.indices()
@@ -122,6 +80,59 @@ class EpochSampler(Sampler):
         return itertools.islice(iter(out), start, None)
 
     def __len__(self): return len(self.indices())
+
+# %% ../../nbs/04_data.samplers.ipynb #235289b5
+@patch
+def set_pass(self:EpochSampler,
+    epoch:int, # The epoch
+    pass_:int=0, # Which pass over the data within the epoch (an epoch longer than one pass draws each afresh)
+    start:int=0, # Skip this rank's first `start` indices (a resumed run skips what it has done)
+):
+    "Draw pass `pass_` of `epoch` next, from its `start`-th index"
+    self.epoch, self.pass_, self.start = int(epoch), int(pass_), int(start)
+
+# %% ../../nbs/04_data.samplers.ipynb #20883d4b
+@patch
+def set_epoch(self:EpochSampler,
+    epoch:int, # The epoch about to start
+):
+    "Use `epoch`'s (first pass's) order next (call it at the start of every epoch, on every rank)"
+    self.set_pass(epoch)
+
+# %% ../../nbs/04_data.samplers.ipynb #881248b7
+@patch
+def epoch_units(self:EpochSampler,
+    epoch:int|None=None, # Which epoch (default: the current one)
+    pass_:int|None=None, # Which pass of it (default: the current one)
+) -> list: # The full, unsharded list of units of that pass (the same on every rank)
+    "All units of a pass, before sharding"
+    e, p = self.epoch if epoch is None else int(epoch), self.pass_ if pass_ is None else int(pass_)
+    if self._cache is None or self._cache[0] != (e, p):
+        self._cache = ((e, p), self.units(np.random.default_rng([self.seed, e] if p == 0 else [self.seed, e, p])))
+    return self._cache[1]
+
+# %% ../../nbs/04_data.samplers.ipynb #26f164ff
+@patch
+def indices(self:EpochSampler,
+    epoch:int|None=None, # Which epoch (default: the current one)
+    pass_:int|None=None, # Which pass (default: the current one)
+) -> list: # This rank's indices for that pass
+    "This rank's share of a pass, as a flat list of dataset indices"
+    units, W = self.epoch_units(epoch, pass_), self.world_size
+    mine = [int(i) for u in shard(units, self.rank, W) for i in u]
+    longest = max(sum(len(u) for u in shard(units, r, W)) for r in range(W))
+    return mine + [mine[k % len(mine)] for k in range(longest - len(mine))] if mine else mine
+
+# %% ../../nbs/04_data.samplers.ipynb #c5a3896d
+@patch
+def sample_seeds(self:EpochSampler,
+    n:int, # How many
+    epoch:int|None=None, # Which epoch (default: the current one)
+    pass_:int|None=None, # Which pass (default: the current one)
+) -> list: # One augmentation seed per position of this rank's indices
+    "Seeds of the random augmentations of a pass's samples, from (seed, epoch, pass, rank, position)"
+    e, p = self.epoch if epoch is None else int(epoch), self.pass_ if pass_ is None else int(pass_)
+    return np.random.default_rng([self.seed, e, p, self.rank, 1]).integers(0, 2**63, size=n).tolist()
 
 # %% ../../nbs/04_data.samplers.ipynb #dae5cc97
 class ShuffleSampler(EpochSampler):

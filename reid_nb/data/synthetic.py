@@ -479,36 +479,10 @@ def _check(name, v, ok, expected):
 def _isint(v): return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 def _isnum(v): return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
 
-# %% ../../nbs/01_data.synthetic.ipynb #78ecf16f
-def make_synthetic_reid(
-    root:str|Path, # folder that receives `Market-1501-v15.09.15/`
-    n_train_ids:int=_Default(100), # identities in `bounding_box_train`
-    n_test_ids:int=_Default(50), # identities in `query` and `bounding_box_test`, disjoint from the train ids
-    n_cams:int=_Default(6), # cameras, 2..9 (Market names have one camera digit)
-    imgs_per_cam:int=_Default(4), # images of an id in each camera it visits (>= 2: one query, the rest gallery)
-    n_distractors:int=_Default(100), # `0000` gallery images of people in no split
-    n_junk:int=_Default(50), # `-1` gallery images: badly cropped fragments of test people
-    n_train_imgs:int|None=None, # exactly this many train images, spread over ids and cameras; None: `imgs_per_cam` each
-    n_query:int|None=None, # exactly this many queries, one per (test id, camera) at most; give it with `n_gallery`
-    n_gallery:int|None=None, # exactly this many gallery images of test ids (the `0000` and `-1` extras not counted)
-    twin_frac:float=0.3, # fraction of the ids of each split that copy an earlier id and change one attribute
-    img_jitter:float=0.5, # scale of the per-image randomness (pose, zoom, light, blur), 0..2
-    height:int=128, # image height in pixels (Market's crops: 128)
-    width:int=64, # image width in pixels (Market's crops: 64)
-    seed:int=0, # the seed: every id, camera and pixel is a function of it
-    structure:bool=True, # also write grey structure maps at each image's view and 7 rotations (for GCL)
-    workers:int|None=None, # processes; None: 1 for under 500 images, else os.cpu_count() (at most 8)
-    preset:str|None=None, # a `PRESETS` name: 'tiny' (tests), 'market1501' or 'msmt17' (real sizes); explicit counts win
-    progress:bool=True, # show a tqdm progress bar
-) -> Path: # the dataset folder `<root>/Market-1501-v15.09.15`
-    "Write (or reuse) a synthetic re-ID dataset in the exact Market-1501 layout"
-    ipc_given = not isinstance(imgs_per_cam, _Default)
-    if preset is not None:
-        _check('preset', preset, preset in PRESETS, f"None or one of {sorted(PRESETS)}")
-        loc = locals()
-        n_train_ids, n_test_ids, n_cams, imgs_per_cam, n_distractors, n_junk, n_train_imgs, n_query, n_gallery = (
-            PRESETS[preset].get(k, loc[k]) if isinstance(loc[k], _Default) or loc[k] is None else loc[k]
-            for k in _COUNTS)
+# %% ../../nbs/01_data.synthetic.ipynb #db371b6d
+def _check_params(*, n_train_ids, n_test_ids, n_cams, imgs_per_cam, n_distractors, n_junk, n_train_imgs, n_query,
+                  n_gallery, twin_frac, img_jitter, height, width, seed, workers, ipc_given):
+    "`make_synthetic_reid`'s checks, kept apart so that its body reads as its steps: a bad value fails with `_check`"
     for k, v in dict(n_train_ids=n_train_ids, n_test_ids=n_test_ids).items():
         _check(k, v, _isint(v) and v >= 1, 'an integer >= 1')
     _check('n_cams', n_cams, _isint(n_cams) and 2 <= n_cams <= 9,
@@ -540,6 +514,41 @@ def make_synthetic_reid(
         _check(k, v, _isint(v) and v >= 16, 'an integer >= 16 (pixels)')
     _check('seed', seed, _isint(seed) and seed >= 0, 'an integer >= 0')
     _check('workers', workers, workers is None or (_isint(workers) and workers >= 1), 'None or an integer >= 1')
+
+# %% ../../nbs/01_data.synthetic.ipynb #78ecf16f
+def make_synthetic_reid(
+    root:str|Path, # folder that receives `Market-1501-v15.09.15/`
+    n_train_ids:int=_Default(100), # identities in `bounding_box_train`
+    n_test_ids:int=_Default(50), # identities in `query` and `bounding_box_test`, disjoint from the train ids
+    n_cams:int=_Default(6), # cameras, 2..9 (Market names have one camera digit)
+    imgs_per_cam:int=_Default(4), # images of an id in each camera it visits (>= 2: one query, the rest gallery)
+    n_distractors:int=_Default(100), # `0000` gallery images of people in no split
+    n_junk:int=_Default(50), # `-1` gallery images: badly cropped fragments of test people
+    n_train_imgs:int|None=None, # exactly this many train images, spread over ids and cameras; None: `imgs_per_cam` each
+    n_query:int|None=None, # exactly this many queries, one per (test id, camera) at most; give it with `n_gallery`
+    n_gallery:int|None=None, # exactly this many gallery images of test ids (the `0000` and `-1` extras not counted)
+    twin_frac:float=0.3, # fraction of the ids of each split that copy an earlier id and change one attribute
+    img_jitter:float=0.5, # scale of the per-image randomness (pose, zoom, light, blur), 0..2
+    height:int=128, # image height in pixels (Market's crops: 128)
+    width:int=64, # image width in pixels (Market's crops: 64)
+    seed:int=0, # the seed: every id, camera and pixel is a function of it
+    structure:bool=True, # also write grey structure maps at each image's view and 7 rotations (for GCL)
+    workers:int|None=None, # processes; None: 1 for under 500 images, else os.cpu_count() (at most 8)
+    preset:str|None=None, # a `PRESETS` name: 'tiny' (tests), 'market1501' or 'msmt17' (real sizes); explicit counts win
+    progress:bool=True, # show a tqdm progress bar
+) -> Path: # the dataset folder `<root>/Market-1501-v15.09.15`
+    "Write (or reuse) a synthetic re-ID dataset in the exact Market-1501 layout"
+    ipc_given = not isinstance(imgs_per_cam, _Default)
+    if preset is not None:
+        _check('preset', preset, preset in PRESETS, f"None or one of {sorted(PRESETS)}")
+        loc = locals()
+        n_train_ids, n_test_ids, n_cams, imgs_per_cam, n_distractors, n_junk, n_train_imgs, n_query, n_gallery = (
+            PRESETS[preset].get(k, loc[k]) if isinstance(loc[k], _Default) or loc[k] is None else loc[k]
+            for k in _COUNTS)
+    _check_params(n_train_ids=n_train_ids, n_test_ids=n_test_ids, n_cams=n_cams, imgs_per_cam=imgs_per_cam,
+                  n_distractors=n_distractors, n_junk=n_junk, n_train_imgs=n_train_imgs, n_query=n_query,
+                  n_gallery=n_gallery, twin_frac=twin_frac, img_jitter=img_jitter, height=height, width=width,
+                  seed=seed, workers=workers, ipc_given=ipc_given)
     params = dict(n_train_ids=int(n_train_ids), n_test_ids=int(n_test_ids), n_cams=int(n_cams),
                   imgs_per_cam=int(imgs_per_cam), n_distractors=int(n_distractors), n_junk=int(n_junk),
                   twin_frac=float(twin_frac), img_jitter=float(img_jitter),

@@ -10,6 +10,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 from torch import nn
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['DATASET_PRESETS', 'EPS_V1', 'EPS_V1_IBN', 'BACKBONE_ALIASES', 'TRAIN_AUGMENT', 'CC_OFFICIAL', 'CLUSTER_CONTRAST',
@@ -152,72 +153,86 @@ class ClusterContrast(Callback):
             num_workers=cfg.num_workers)[1]
         self.labels, self.memory, self.stats = None, None, []
 
-    def pseudo_label(self) -> np.ndarray: # (N,) cluster of every training image, -1 for outliers
-        "Steps 1–3: features, Jaccard distance, DBSCAN"
-        t = self.trainer
-        feats, true, cams = train_features(t.module, self.extract_loader, t.device, t.amp, t._show_progress())
-        c = self.cfg
-        x = camera_normalize(feats, cams) if c.cam_norm else feats.numpy()
-        if c.k1 >= len(feats) and not getattr(self, '_warned_k1', False):   # say it, once: a clamped k1 can merge all
-            self._warned_k1 = True
-            get_logger('reid_nb.methods').warning(
-                f"ClusterContrast: k1={c.k1} is not below the {len(feats)} training images; using "
-                f"k1={len(feats) - 1} (every image is then every other's neighbour: expect one cluster)")
-        labels = pseudo_labels(x, k1=min(c.k1, len(feats) - 1), k2=min(c.k2, c.k1, len(feats) - 1), eps=c.eps,
-                               min_samples=c.min_samples, rho=c.rho,   # the neighbour pass on the GPU:
-                               device=t.device if torch.device(t.device).type == 'cuda' else None)
-        self._feats, self._true, self._cams = feats, true, cams
-        return labels
+# %% ../../nbs/22_methods.cluster_contrast.ipynb #eab42c27
+@patch
+def pseudo_label(self:ClusterContrast) -> np.ndarray: # (N,) cluster of every training image, -1 for outliers
+    "Steps 1–3: features, Jaccard distance, DBSCAN"
+    t = self.trainer
+    feats, true, cams = train_features(t.module, self.extract_loader, t.device, t.amp, t._show_progress())
+    c = self.cfg
+    x = camera_normalize(feats, cams) if c.cam_norm else feats.numpy()
+    if c.k1 >= len(feats) and not getattr(self, '_warned_k1', False):   # say it, once: a clamped k1 can merge all
+        self._warned_k1 = True
+        get_logger('reid_nb.methods').warning(
+            f"ClusterContrast: k1={c.k1} is not below the {len(feats)} training images; using "
+            f"k1={len(feats) - 1} (every image is then every other's neighbour: expect one cluster)")
+    labels = pseudo_labels(x, k1=min(c.k1, len(feats) - 1), k2=min(c.k2, c.k1, len(feats) - 1), eps=c.eps,
+                           min_samples=c.min_samples, rho=c.rho,   # the neighbour pass on the GPU:
+                           device=t.device if torch.device(t.device).type == 'cuda' else None)
+    self._feats, self._true, self._cams = feats, true, cams
+    return labels
 
-    def install(self,
-        labels:np.ndarray, # (N,) pseudo-labels, -1 for outliers
-        centroids:torch.Tensor, # (K, D) memory rows (normalised centroids, or a checkpoint's rows)
-    ):
-        "Steps 4–5: the cluster memory and the loader over the clustered images"
-        t, c = self.trainer, self.cfg
-        labels = np.asarray(labels)
-        if (labels >= 0).sum() == 0:
-            raise RuntimeError(f"ClusterContrast: DBSCAN (eps={c.eps}, min_samples={c.min_samples}) put every "
-                               "training image in the outliers; raise eps or set rho, or check the features "
-                               f"(epoch {t.epoch + 1})")
-        self.labels = labels
-        mem = ClusterMemory(len(centroids), centroids.shape[1], temp=c.temp, momentum=c.momentum, use_hard=c.use_hard)
-        mem.set_features(centroids.float().cpu())
-        self.memory = mem.to(t.device)
-        recs = [(r[0], int(l), r[2]) for r, l in zip(self.records, labels) if l >= 0]
-        smp = RandomMultipleGallerySampler(recs, c.num_instances, seed=c.seed)
-        # a pass of the sampler has K images per cluster; with few, large clusters it can be shorter than one batch:
-        # then keep the short batches rather than drop every batch (CC's loader would stall there)
-        dl = make_loader(ImageDataset(recs, transform=self.train_transform), c.batch_size, smp,
-                         drop_last=len(smp) >= c.batch_size, device=t.device, num_workers=c.num_workers,
-                         seed=c.seed + t.epoch)
-        t.train_dl = dl
+# %% ../../nbs/22_methods.cluster_contrast.ipynb #718256cb
+@patch
+def install(self:ClusterContrast,
+    labels:np.ndarray, # (N,) pseudo-labels, -1 for outliers
+    centroids:torch.Tensor, # (K, D) memory rows (normalised centroids, or a checkpoint's rows)
+):
+    "Steps 4–5: the cluster memory and the loader over the clustered images"
+    t, c = self.trainer, self.cfg
+    labels = np.asarray(labels)
+    if (labels >= 0).sum() == 0:
+        raise RuntimeError(f"ClusterContrast: DBSCAN (eps={c.eps}, min_samples={c.min_samples}) put every "
+                           "training image in the outliers; raise eps or set rho, or check the features "
+                           f"(epoch {t.epoch + 1})")
+    self.labels = labels
+    mem = ClusterMemory(len(centroids), centroids.shape[1], temp=c.temp, momentum=c.momentum, use_hard=c.use_hard)
+    mem.set_features(centroids.float().cpu())
+    self.memory = mem.to(t.device)
+    recs = [(r[0], int(l), r[2]) for r, l in zip(self.records, labels) if l >= 0]
+    smp = RandomMultipleGallerySampler(recs, c.num_instances, seed=c.seed)
+    # a pass of the sampler has K images per cluster; with few, large clusters it can be shorter than one batch:
+    # then keep the short batches rather than drop every batch (CC's loader would stall there)
+    dl = make_loader(ImageDataset(recs, transform=self.train_transform), c.batch_size, smp,
+                     drop_last=len(smp) >= c.batch_size, device=t.device, num_workers=c.num_workers,
+                     seed=c.seed + t.epoch)
+    t.train_dl = dl
 
-    def before_epoch(self):
-        labels = self.pseudo_label()
-        self.install(labels, cluster_centroids(self._feats, labels))
-        st = cluster_stats(labels, self._true)
-        # how much the clusters follow cameras instead
-        st['cam_purity'] = cluster_stats(labels, self._cams).get('purity', np.nan)
-        self.stats.append(dict(epoch=self.trainer.epoch + 1,
-                               **{k: float(v) for k, v in st.items() if isinstance(v, (int, float, np.number))}))
+# %% ../../nbs/22_methods.cluster_contrast.ipynb #1fe48c17
+@patch
+def before_epoch(self:ClusterContrast):
+    labels = self.pseudo_label()
+    self.install(labels, cluster_centroids(self._feats, labels))
+    st = cluster_stats(labels, self._true)
+    # how much the clusters follow cameras instead
+    st['cam_purity'] = cluster_stats(labels, self._cams).get('purity', np.nan)
+    self.stats.append(dict(epoch=self.trainer.epoch + 1,
+                           **{k: float(v) for k, v in st.items() if isinstance(v, (int, float, np.number))}))
 
-    def after_epoch(self):
-        if self.stats: self.trainer.metrics.update({k: v for k, v in self.stats[-1].items() if k != 'epoch'})
+# %% ../../nbs/22_methods.cluster_contrast.ipynb #7fb10608
+@patch
+def after_epoch(self:ClusterContrast):
+    if self.stats: self.trainer.metrics.update({k: v for k, v in self.stats[-1].items() if k != 'epoch'})
 
-    def step(self, trainer, batch) -> torch.Tensor: # The memory-contrastive loss of the batch
-        "Step 6: InfoNCE of the batch's normalised embeddings over the cluster memory"
-        imgs, labels = batch[0], batch[1]
-        out = trainer.model(imgs)
-        return self.memory(out.emb, labels)
+# %% ../../nbs/22_methods.cluster_contrast.ipynb #8ec54a99
+@patch
+def step(self:ClusterContrast, trainer, batch) -> torch.Tensor: # The memory-contrastive loss of the batch
+    "Step 6: InfoNCE of the batch's normalised embeddings over the cluster memory"
+    imgs, labels = batch[0], batch[1]
+    out = trainer.model(imgs)
+    return self.memory(out.emb, labels)
 
-    def state_dict(self) -> dict:
-        return dict(labels=None if self.labels is None else self.labels.copy(), stats=list(self.stats),
-                    memory=None if self.memory is None else self.memory.features.detach().cpu().clone())
+# %% ../../nbs/22_methods.cluster_contrast.ipynb #57c1c44f
+@patch
+def state_dict(self:ClusterContrast) -> dict:
+    return dict(labels=None if self.labels is None else self.labels.copy(), stats=list(self.stats),
+                memory=None if self.memory is None else self.memory.features.detach().cpu().clone())
 
-    def load_state_dict(self, state:dict):
-        self.stats = list(state['stats'])
-        if state['labels'] is not None: self.install(state['labels'], state['memory'])
+# %% ../../nbs/22_methods.cluster_contrast.ipynb #8a73da95
+@patch
+def load_state_dict(self:ClusterContrast, state:dict):
+    self.stats = list(state['stats'])
+    if state['labels'] is not None: self.install(state['labels'], state['memory'])
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #13d0ac9d
 def cc_trainer(

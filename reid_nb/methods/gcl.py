@@ -17,6 +17,7 @@ from torchvision.transforms import v2
 from torchvision.utils import make_grid
 from PIL import Image
 import matplotlib.pyplot as plt
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['DATASET_PRESETS', 'STRUCTURE_SOURCES', 'GCL_OFFICIAL', 'GCL_METHOD', 'GCLConfig', 'image_root', 'render_path',
@@ -685,110 +686,134 @@ class GCL(Callback):
         # sample_dir: set by `gcl_trainer`
         self.labels, self.stats, self.samples, self.last_grid, self.sample_dir = None, [], [], None, None
 
-    def images(self, idx:list|None=None) -> GCLImages:
-        "The training images (all, or those at `idx`) with their maps and memory rows"
-        src, rdir, root = self.structure
-        idx = list(range(len(self.records))) if idx is None else list(idx)
-        return GCLImages([self.records[i] for i in idx], self.size, src, rdir, root, self.cfg.degs, indices=idx)
+# %% ../../nbs/25_methods.gcl.ipynb #a26375c7
+@patch
+def images(self:GCL, idx:list|None=None) -> GCLImages:
+    "The training images (all, or those at `idx`) with their maps and memory rows"
+    src, rdir, root = self.structure
+    idx = list(range(len(self.records))) if idx is None else list(idx)
+    return GCLImages([self.records[i] for i in idx], self.size, src, rdir, root, self.cfg.degs, indices=idx)
 
-    def loader(self, idx:list|None=None):
-        "A shuffled loader over the training images at `idx` (batch `cfg.batch_size`, full batches when possible)"
-        c, t = self.cfg, self.trainer
-        ds = self.images(idx)
-        return make_loader(ds, c.batch_size, ShuffleSampler(len(ds), seed=c.seed), drop_last=len(ds) >= c.batch_size,
-                           device=t.device if t else None, num_workers=c.num_workers, seed=c.seed)
+# %% ../../nbs/25_methods.gcl.ipynb #58612f3b
+@patch
+def loader(self:GCL, idx:list|None=None):
+    "A shuffled loader over the training images at `idx` (batch `cfg.batch_size`, full batches when possible)"
+    c, t = self.cfg, self.trainer
+    ds = self.images(idx)
+    return make_loader(ds, c.batch_size, ShuffleSampler(len(ds), seed=c.seed), drop_last=len(ds) >= c.batch_size,
+                       device=t.device if t else None, num_workers=c.num_workers, seed=c.seed)
 
-    def save_sample(self):
-        "Draw the display batch, keep its reconstruction L1, and save the grid under run_dir/samples"
-        t = self.trainer
-        grid, l1 = sample_grid(t.module, self.gen, *(v.to(t.device) for v in self.display), self.cfg.n_parts)
-        path = None
-        if self.sample_dir is not None:
-            path = Path(self.sample_dir) / f'stage{self.stage}_{t.iteration:06d}.png'
-            path.parent.mkdir(parents=True, exist_ok=True)
-            Image.fromarray((grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)).save(path)
-        self.samples.append(dict(stage=self.stage, iteration=t.iteration, l1=l1,
-                                 path=None if path is None else str(path)))
-        self.last_grid = grid
+# %% ../../nbs/25_methods.gcl.ipynb #1c678502
+@patch
+def save_sample(self:GCL):
+    "Draw the display batch, keep its reconstruction L1, and save the grid under run_dir/samples"
+    t = self.trainer
+    grid, l1 = sample_grid(t.module, self.gen, *(v.to(t.device) for v in self.display), self.cfg.n_parts)
+    path = None
+    if self.sample_dir is not None:
+        path = Path(self.sample_dir) / f'stage{self.stage}_{t.iteration:06d}.png'
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray((grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)).save(path)
+    self.samples.append(dict(stage=self.stage, iteration=t.iteration, l1=l1,
+                             path=None if path is None else str(path)))
+    self.last_grid = grid
 
-    def before_fit(self):
-        t = self.trainer
-        if self.stage == 2:
-            t.module.requires_grad_(False)
-            if t.iteration == 0: self.save_sample()
-        elif t.epoch == 0 and t.iter_in_epoch == 0:        # a fresh stage 3: the memory starts from E_id's features
-            f = extract_features(t.module, self.extract_loader, flip=False, normalize=True, device=t.device, amp=t.amp,
-                                 progress=t._show_progress())[0]
-            self.memory.set_features(f.to(self.memory.features.device))
+# %% ../../nbs/25_methods.gcl.ipynb #a064e8ac
+@patch
+def before_fit(self:GCL):
+    t = self.trainer
+    if self.stage == 2:
+        t.module.requires_grad_(False)
+        if t.iteration == 0: self.save_sample()
+    elif t.epoch == 0 and t.iter_in_epoch == 0:        # a fresh stage 3: the memory starts from E_id's features
+        f = extract_features(t.module, self.extract_loader, flip=False, normalize=True, device=t.device, amp=t.amp,
+                             progress=t._show_progress())[0]
+        self.memory.set_features(f.to(self.memory.features.device))
 
-    def after_fit(self):
-        if self.stage == 2: self.trainer.module.requires_grad_(True)
+# %% ../../nbs/25_methods.gcl.ipynb #60a10f99
+@patch
+def after_fit(self:GCL):
+    if self.stage == 2: self.trainer.module.requires_grad_(True)
 
-    def install(self, labels:np.ndarray):
-        "Set the memory's labels and the loader over the clustered images"
-        labels = np.asarray(labels)
-        self.labels = labels
-        self.memory.labels.copy_(torch.as_tensor(labels, dtype=torch.long))
-        self.trainer.train_dl = self.loader(np.flatnonzero(labels >= 0))
+# %% ../../nbs/25_methods.gcl.ipynb #7f988a51
+@patch
+def install(self:GCL, labels:np.ndarray):
+    "Set the memory's labels and the loader over the clustered images"
+    labels = np.asarray(labels)
+    self.labels = labels
+    self.memory.labels.copy_(torch.as_tensor(labels, dtype=torch.long))
+    self.trainer.train_dl = self.loader(np.flatnonzero(labels >= 0))
 
-    def before_epoch(self):
-        if self.stage != 3: return
-        c = self.cfg
-        labels, eps = cluster_memory(self.memory.features, c.rho, c.k1, c.k2, c.min_samples,
-                                     camids=[r[2] for r in self.records] if c.cam_norm else None,
-                                     device=self.trainer.device if torch.device(self.trainer.device).type == 'cuda'
-                                     else None)   # the neighbour pass on the GPU
-        fallback = not (labels >= 0).any()
-        if fallback:
-            _log.warning(f"GCL: DBSCAN (eps {eps:.3f} from rho {c.rho}) found no cluster in epoch "
-                         f"{self.trainer.epoch + 1}; every image is its own cluster for this epoch "
-                         "(instance discrimination)")
-            labels = np.arange(len(labels))
-        st = cluster_stats(labels, [r[1] for r in self.records])
-        self.stats.append(dict(epoch=self.trainer.epoch + 1, eps=float(eps), singletons=fallback,
-                               **{k: float(v) for k, v in st.items() if isinstance(v, (int, float, np.number))}))
-        self.install(labels)
+# %% ../../nbs/25_methods.gcl.ipynb #3f9bd35d
+@patch
+def before_epoch(self:GCL):
+    if self.stage != 3: return
+    c = self.cfg
+    labels, eps = cluster_memory(self.memory.features, c.rho, c.k1, c.k2, c.min_samples,
+                                 camids=[r[2] for r in self.records] if c.cam_norm else None,
+                                 device=self.trainer.device if torch.device(self.trainer.device).type == 'cuda'
+                                 else None)   # the neighbour pass on the GPU
+    fallback = not (labels >= 0).any()
+    if fallback:
+        _log.warning(f"GCL: DBSCAN (eps {eps:.3f} from rho {c.rho}) found no cluster in epoch "
+                     f"{self.trainer.epoch + 1}; every image is its own cluster for this epoch "
+                     "(instance discrimination)")
+        labels = np.arange(len(labels))
+    st = cluster_stats(labels, [r[1] for r in self.records])
+    self.stats.append(dict(epoch=self.trainer.epoch + 1, eps=float(eps), singletons=fallback,
+                           **{k: float(v) for k, v in st.items() if isinstance(v, (int, float, np.number))}))
+    self.install(labels)
 
-    def after_epoch(self):
-        if self.stage == 3 and self.stats:
-            self.trainer.metrics.update({k: v for k, v in self.stats[-1].items() if k != 'epoch'})
+# %% ../../nbs/25_methods.gcl.ipynb #df254af0
+@patch
+def after_epoch(self:GCL):
+    if self.stage == 3 and self.stats:
+        self.trainer.metrics.update({k: v for k, v in self.stats[-1].items() if k != 'epoch'})
 
-    def after_batch(self):
-        if self.trainer.iteration % self.cfg.sample_every == 0: self.save_sample()
+# %% ../../nbs/25_methods.gcl.ipynb #beeed2b3
+@patch
+def after_batch(self:GCL):
+    if self.trainer.iteration % self.cfg.sample_every == 0: self.save_sample()
 
-    def step(self, trainer, batch) -> dict: # loss (G's total) and its terms, loss_d, r1
-        "One GCL iteration: generate, update D, update G (and E_id in stage 3), update the memory"
-        x, s, s_nv, _, _, idx = batch
-        c, id_net, joint = self.cfg, trainer.module, self.stage == 3
-        if not joint: id_net.eval()
-        out = gcl_forward(id_net, self.gen, x, s, s_nv, c.n_parts, c.gen_bn_stats)
-        sc = trainer.scaler
-        self.opt_d.zero_grad(set_to_none=True)
-        loss_d, r1 = gcl_d_loss(self.dis, x, [out['x_rec'], out['x_nv'], out['x_nv2rec']], c.r1_w, c.gan_w)
-        sc.scale(loss_d).backward()
-        sc.step(self.opt_d)
-        opts = [self.opt_g] + ([self.opt_id] if joint else [])
-        for o in opts: o.zero_grad(set_to_none=True)
-        mem = (gcl_memory_loss(self.memory, out['f'], out['f_nv'] if c.mem_novel_view else out['f'], idx, c.num_neg,
-                               c.temp) if joint else None)
-        self.dis.requires_grad_(False)
-        try: loss_g, parts = gcl_g_loss(self.dis, x, out, c, mem)
-        finally: self.dis.requires_grad_(True)
-        sc.scale(loss_g).backward()
-        for o in opts: sc.step(o)
-        sc.update()
-        if joint: self.memory.update(idx, F.normalize(out['f'].detach().float(), dim=1))
-        return dict(loss=loss_g.detach(), loss_d=loss_d.detach(), r1=r1, **{k: v.detach() for k, v in parts.items()})
+# %% ../../nbs/25_methods.gcl.ipynb #2f89ba6b
+@patch
+def step(self:GCL, trainer, batch) -> dict: # loss (G's total) and its terms, loss_d, r1
+    "One GCL iteration: generate, update D, update G (and E_id in stage 3), update the memory"
+    x, s, s_nv, _, _, idx = batch
+    c, id_net, joint = self.cfg, trainer.module, self.stage == 3
+    if not joint: id_net.eval()
+    out = gcl_forward(id_net, self.gen, x, s, s_nv, c.n_parts, c.gen_bn_stats)
+    sc = trainer.scaler
+    self.opt_d.zero_grad(set_to_none=True)
+    loss_d, r1 = gcl_d_loss(self.dis, x, [out['x_rec'], out['x_nv'], out['x_nv2rec']], c.r1_w, c.gan_w)
+    sc.scale(loss_d).backward()
+    sc.step(self.opt_d)
+    opts = [self.opt_g] + ([self.opt_id] if joint else [])
+    for o in opts: o.zero_grad(set_to_none=True)
+    mem = (gcl_memory_loss(self.memory, out['f'], out['f_nv'] if c.mem_novel_view else out['f'], idx, c.num_neg,
+                           c.temp) if joint else None)
+    self.dis.requires_grad_(False)
+    try: loss_g, parts = gcl_g_loss(self.dis, x, out, c, mem)
+    finally: self.dis.requires_grad_(True)
+    sc.scale(loss_g).backward()
+    for o in opts: sc.step(o)
+    sc.update()
+    if joint: self.memory.update(idx, F.normalize(out['f'].detach().float(), dim=1))
+    return dict(loss=loss_g.detach(), loss_d=loss_d.detach(), r1=r1, **{k: v.detach() for k, v in parts.items()})
 
-    def state_dict(self) -> dict:
-        return dict(labels=None if self.labels is None else self.labels.copy(), stats=list(self.stats),
-                    samples=list(self.samples))
+# %% ../../nbs/25_methods.gcl.ipynb #511ffbc5
+@patch
+def state_dict(self:GCL) -> dict:
+    return dict(labels=None if self.labels is None else self.labels.copy(), stats=list(self.stats),
+                samples=list(self.samples))
 
-    def load_state_dict(self, state:dict):
-        self.stats, self.samples = list(state['stats']), list(state['samples'])
-        if state['labels'] is not None:
-            self.labels = np.asarray(state['labels'])
-            self.trainer.train_dl = self.loader(np.flatnonzero(self.labels >= 0))
+# %% ../../nbs/25_methods.gcl.ipynb #a6a0d7dc
+@patch
+def load_state_dict(self:GCL, state:dict):
+    self.stats, self.samples = list(state['stats']), list(state['samples'])
+    if state['labels'] is not None:
+        self.labels = np.asarray(state['labels'])
+        self.trainer.train_dl = self.loader(np.flatnonzero(self.labels >= 0))
 
 # %% ../../nbs/25_methods.gcl.ipynb #86726fe9
 class _Stage1Metrics(Callback):

@@ -84,6 +84,7 @@ def verif_model(
     return build_model('linear-bn-s2', num_classes, backbone=cfg.backbone, last_stride=cfg.last_stride,
                        pretrained=cfg.pretrained, dim=cfg.dim, dropout=cfg.dropout)
 
+# %% ../../nbs/20_methods.verif.ipynb #be7b9be7
 def verif_head(
     cfg:VerifConfig, # The configuration
 ) -> VerificationLoss: # Dropout → Linear(dim → 2) on the pair vector, with its cross-entropy
@@ -106,12 +107,14 @@ def verif_transform(
         tf.append(random_erasing(cfg.erasing, cfg.erasing_p, a['erase_scale'], a['erase_r1'], a['erase_value']))
     return v2.Compose(tf)
 
+# %% ../../nbs/20_methods.verif.ipynb #e3eb1fbd
 def verif_test(
     cfg:VerifConfig, # The configuration
 ) -> dict: # interpolation, metric, ap, flip
     "The release's test protocol: its resize, dot products of normalised (flip-summed) features, the devkit's AP"
     return dict(interpolation=cfg.interpolation, metric='cosine', ap=cfg.ap, flip=cfg.test_flip)
 
+# %% ../../nbs/20_methods.verif.ipynb #b76c729d
 def verif_loader(
     cfg:VerifConfig, # The configuration
     records:list, # Training records (img_path, pid, camid), pids relabelled 0..C-1
@@ -182,6 +185,7 @@ def verif_optimizer(
     return build_optimizer(groups, 'sgd', lr=cfg.lr, weight_decay=cfg.weight_decay, momentum=cfg.momentum,
                            nesterov=True)
 
+# %% ../../nbs/20_methods.verif.ipynb #16234498
 def verif_trainer(
     cfg:VerifConfig, # The configuration
     dataset:ReidDataset, # Train (pids 0..C-1), query and gallery records
