@@ -39,6 +39,7 @@ class VerifConfig(RunConfig):
     dropout:float=0.5 # Dropout before the identity classifier
     verif_dropout:float=0.75 # Dropout before the 2-way verification classifier
     pair:str='product' # The square layer: 'product' f_a*f_b (the release) or 'square' (f_a-f_b)**2 (the paper)
+    verif_input:str='emb' # The head's input: 'emb' the L2-normalised embedding (the release), 'bn' the BN output
     alpha:float=1.0 # Weight of the verification loss; 0 gives the ID-only baseline
     id_weight:float=1.0 # Weight of the identity loss; 0 trains with verification only
     lr:float=0.1 # SGD learning rate of the new layers (bottleneck, classifiers)
@@ -62,10 +63,11 @@ class VerifConfig(RunConfig):
 
     rules:ClassVar[dict] = dict(backbone=BACKBONES, pair=('product', 'square'), ap=('trapezoid', 'step'),
                                 last_stride=(1, 2), interpolation=('bicubic', 'bilinear', 'nearest'),
-                                erasing=('uniform', 'log'), dropout='[0,1)', verif_dropout='[0,1)', erasing_p='[0,1]',
-                                alpha='>=0', id_weight='>=0', weight_decay='>=0', momentum='>=0', pad='>=0', lr='>0',
-                                backbone_lr_mult='>0', gamma='>0', dim='>=1', batch_size='>=1', height='>=1',
-                                width='>=1', iters='>=1', milestones='>=1')
+                                verif_input=('emb', 'bn'), erasing=('uniform', 'log'), dropout='[0,1)',
+                                verif_dropout='[0,1)', erasing_p='[0,1]', alpha='>=0', id_weight='>=0',
+                                weight_decay='>=0', momentum='>=0', pad='>=0', lr='>0', backbone_lr_mult='>0',
+                                gamma='>0', dim='>=1', batch_size='>=1', height='>=1', width='>=1', iters='>=1',
+                                milestones='>=1')
     relations:ClassVar[tuple] = (('alpha > 0 or id_weight > 0', 'with both weights 0 there is no loss to train'),)
     # seconds on the CPU: ResNet-18 from random init, 64×32 inputs, 8 triples per batch, two short epochs
     tiny_settings:ClassVar[dict] = dict(
@@ -171,7 +173,8 @@ class VerifStep:
         oa = m(imgs[0::3])
         if not c.alpha: return verif_loss(oa.logits, pids[0::3], alpha=0, id_weight=c.id_weight)
         op, on = m(imgs[1::3]), m(imgs[2::3])
-        return verif_loss(oa.logits, pids[0::3], oa.emb, op.emb, on.emb, self.head, c.alpha, c.id_weight)
+        fa, fp, fn = ((o.emb if c.verif_input == 'emb' else o.bn_feat) for o in (oa, op, on))
+        return verif_loss(oa.logits, pids[0::3], fa, fp, fn, self.head, c.alpha, c.id_weight)
 
 # %% ../../nbs/20_methods.verif.ipynb #71a0d692
 def verif_optimizer(
@@ -227,6 +230,7 @@ VERIF_OFFICIAL = (
     ('dropout', 0.5, _SRC + 'model.py:65', ''),
     ('verif_dropout', 0.75, _SRC + 'model.py:87', ''),
     ('pair', 'product', _SRC + 'train.py:203-204', ''),
+    ('verif_input', 'emb', _SRC + 'model.py:49-51 (ClassBlock.forward normalises f)', ''),
     ('alpha', 1.0, _SRC + 'train.py:42,217', ''),
     ('id_weight', 1.0, _SRC + 'train.py:218', ''),
     ('lr', 0.1, _SRC + 'train.py:41,324-326', ''),
