@@ -73,21 +73,34 @@ def make_twin(
         d[attr] = c
     return d, attr
 
+# %% ../../nbs/01_data.synthetic.ipynb #5a1e3c08
+def _shift(c, s):
+    "Camera `c`'s gain, cast, gamma, blur and noise, `s` times as far from a neutral camera's (1, 1, 1, 0, 2)"
+    return dict(gain=max(1 + s * (c['gain'] - 1), 0.05), cast=tuple(max(1 + s * (v - 1), 0.05) for v in c['cast']),
+                gamma=max(1 + s * (c['gamma'] - 1), 0.05), blur=max(s * c['blur'], 0.),
+                noise=max(2 + s * (c['noise'] - 2), 0.))
+
 # %% ../../nbs/01_data.synthetic.ipynb #72c6de84
 VIEW_YAWS = (0., 180., 90., 270.)  # front, back, right, left: the order of a camera's `views` prior
 
 def random_camera(
     seed:int, # the dataset seed
     cam:int, # the camera number (1-based)
+    cam_shift:float=1., # photometric departure from a neutral camera: 0 neutral, 1 the usual ranges, 2 twice as far
+    view_bias:float|None=None, # concentration of the viewpoint prior (an rng of its own); None: 0.7, the default draw
 ) -> dict: # background, photometry, optics, viewpoint prior and occlusion rate of the camera
     "The model of camera `cam`, drawn from an rng seeded by `(seed, 1000 + cam)`"
     rng = np.random.default_rng([seed, 1000 + cam])
-    return dict(bg=('gradient', 'bricks', 'blotches')[rng.integers(3)], bg1=_color(rng, 30), bg2=_color(rng, 30),
-                gain=float(rng.uniform(0.65, 1.25)), cast=tuple(float(v) for v in rng.uniform(0.8, 1.2, 3)),
-                gamma=float(rng.uniform(0.8, 1.25)), blur=float(rng.uniform(0, 1.2)), noise=float(rng.uniform(2, 8)),
-                quality=int(rng.integers(60, 96)), scale=float(rng.uniform(0.75, 1.0)),
-                views=tuple(float(v) for v in rng.dirichlet([0.7] * 4)), occlusion=float(rng.uniform(0.05, 0.35)),
-                bg_seed=int(rng.integers(2**31)))
+    c = dict(bg=('gradient', 'bricks', 'blotches')[rng.integers(3)], bg1=_color(rng, 30), bg2=_color(rng, 30),
+             gain=float(rng.uniform(0.65, 1.25)), cast=tuple(float(v) for v in rng.uniform(0.8, 1.2, 3)),
+             gamma=float(rng.uniform(0.8, 1.25)), blur=float(rng.uniform(0, 1.2)), noise=float(rng.uniform(2, 8)),
+             quality=int(rng.integers(60, 96)), scale=float(rng.uniform(0.75, 1.0)),
+             views=tuple(float(v) for v in rng.dirichlet([0.7] * 4)), occlusion=float(rng.uniform(0.05, 0.35)),
+             bg_seed=int(rng.integers(2**31)))
+    if cam_shift != 1: c.update(_shift(c, cam_shift))  # only then: the default camera is bit for bit the old one
+    if view_bias is not None:
+        c['views'] = tuple(float(v) for v in np.random.default_rng([seed, 1000 + cam, 1]).dirichlet([view_bias] * 4))
+    return c
 
 # %% ../../nbs/01_data.synthetic.ipynb #c907d736
 _BG = {}
@@ -256,16 +269,23 @@ def render_sample(
     img_jitter:float=0.5, # scale of the per-image randomness
     junk:bool=False, # cut the render to a random fragment, like Market's `-1` boxes
     structure:bool=True, # also render the grey structure maps
+    misalign:float=1., # scale of the placement randomness (centre, feet, zoom) beyond `img_jitter`: 0 none, 3 strong
 ) -> tuple: # (RGB image, {0 or degrees: grey structure map}); the dict is empty without `structure`
     "Render one image of `ident` in `cam` and its structure maps"
     rng = np.random.default_rng([seed, *key])
     h, w, j = height, width, img_jitter
     H, W = 2 * h, 2 * w
     yaw = (VIEW_YAWS[rng.choice(4, p=cam['views'])] + rng.normal(0, 12)) % 360
-    scale = cam['scale'] * (1 - rng.uniform(0, 0.15 * j)) * (1 + rng.normal(0, 0.03))
+    zoom, wobble = rng.uniform(0, 0.15 * j), rng.normal(0, 0.03)  # the person's size: zoom-out and a wobble
+    dx, dy = rng.normal(0, 0.04 * W) * (0.5 + j), abs(rng.normal(0, 0.01)) * (0.5 + j)  # centre and feet offsets
+    m = misalign
+    if m != 1: zoom, wobble, dx, dy = min(m * zoom, 0.6), max(m * wobble, -0.5), m * dx, m * dy
+    scale = cam['scale'] * (1 - zoom) * (1 + wobble)
     ph = min(ident['height'] * scale, 0.98) * H
-    cx = W / 2 + rng.normal(0, 0.04 * W) * (0.5 + j)
-    feet = H * (0.985 - abs(rng.normal(0, 0.01)) * (0.5 + j))
+    cx, feet = W / 2 + dx, H * (0.985 - dy)
+    if m != 1:  # the person stays inside: the centre 0.25 body heights from a side, the head below the top
+        half = min(0.25 * ph, 0.45 * W)
+        cx, feet = min(max(cx, half), W - half), max(feet, min(ph + 0.01 * H, 0.985 * H))
     phase = rng.uniform(-1, 1)
     gain = cam['gain'] * (1 + rng.uniform(-0.3, 0.3) * j)
     cast = np.array(cam['cast'], np.float32) * (1 + rng.uniform(-0.15, 0.15, 3) * j).astype(np.float32)
@@ -410,7 +430,8 @@ def structure_path(
 def _write(job, cfg):
     "Render one job and write its image (and structure maps) under `cfg['out']`"
     img, maps = render_sample(job['ident'], cfg['cams'][job['cam']], cfg['seed'], job['key'], cfg['height'],
-                              cfg['width'], cfg['img_jitter'], job['junk'], cfg['structure'])
+                              cfg['width'], cfg['img_jitter'], job['junk'], cfg['structure'],
+                              cfg.get('misalign', 1.))
     out, path = cfg['out'], job['path']
     img.save(f'{out}/{path}', 'JPEG', quality=cfg['cams'][job['cam']]['quality'])
     split, name = path.split('/')
@@ -481,7 +502,8 @@ def _isnum(v): return isinstance(v, (int, float, np.integer, np.floating)) and n
 
 # %% ../../nbs/01_data.synthetic.ipynb #db371b6d
 def _check_params(*, n_train_ids, n_test_ids, n_cams, imgs_per_cam, n_distractors, n_junk, n_train_imgs, n_query,
-                  n_gallery, twin_frac, img_jitter, height, width, seed, workers, ipc_given):
+                  n_gallery, twin_frac, img_jitter, cam_shift, view_bias, misalign, height, width, seed, workers,
+                  ipc_given):
     "`make_synthetic_reid`'s checks, kept apart so that its body reads as its steps: a bad value fails with `_check`"
     for k, v in dict(n_train_ids=n_train_ids, n_test_ids=n_test_ids).items():
         _check(k, v, _isint(v) and v >= 1, 'an integer >= 1')
@@ -510,6 +532,10 @@ def _check_params(*, n_train_ids, n_test_ids, n_cams, imgs_per_cam, n_distractor
            'left out when n_train_imgs, n_query and n_gallery are all given (it would set nothing)')
     _check('twin_frac', twin_frac, _isnum(twin_frac) and 0 <= twin_frac <= 1, 'a number in [0, 1]')
     _check('img_jitter', img_jitter, _isnum(img_jitter) and 0 <= img_jitter <= 2, 'a number in [0, 2]')
+    _check('cam_shift', cam_shift, _isnum(cam_shift) and 0 <= cam_shift <= 2, 'a number in [0, 2]')
+    _check('view_bias', view_bias, view_bias is None or (_isnum(view_bias) and 0 < view_bias < math.inf),
+           'None or a finite number > 0 (the concentration of each camera\'s viewpoint prior)')
+    _check('misalign', misalign, _isnum(misalign) and 0 <= misalign <= 3, 'a number in [0, 3]')
     for k, v in dict(height=height, width=width).items():
         _check(k, v, _isint(v) and v >= 16, 'an integer >= 16 (pixels)')
     _check('seed', seed, _isint(seed) and seed >= 0, 'an integer >= 0')
@@ -529,6 +555,9 @@ def make_synthetic_reid(
     n_gallery:int|None=None, # exactly this many gallery images of test ids (the `0000` and `-1` extras not counted)
     twin_frac:float=0.3, # fraction of the ids of each split that copy an earlier id and change one attribute
     img_jitter:float=0.5, # scale of the per-image randomness (pose, zoom, light, blur), 0..2
+    cam_shift:float=1., # strength of each camera's photometric departure (gain, cast, gamma, blur, noise), 0..2
+    view_bias:float|None=None, # concentration of each camera's viewpoint prior (small: one side); None: 0.7
+    misalign:float=1., # scale of the per-image placement randomness (centre, feet, zoom), 0..3
     height:int=128, # image height in pixels (Market's crops: 128)
     width:int=64, # image width in pixels (Market's crops: 64)
     seed:int=0, # the seed: every id, camera and pixel is a function of it
@@ -547,14 +576,17 @@ def make_synthetic_reid(
             for k in _COUNTS)
     _check_params(n_train_ids=n_train_ids, n_test_ids=n_test_ids, n_cams=n_cams, imgs_per_cam=imgs_per_cam,
                   n_distractors=n_distractors, n_junk=n_junk, n_train_imgs=n_train_imgs, n_query=n_query,
-                  n_gallery=n_gallery, twin_frac=twin_frac, img_jitter=img_jitter, height=height, width=width,
-                  seed=seed, workers=workers, ipc_given=ipc_given)
+                  n_gallery=n_gallery, twin_frac=twin_frac, img_jitter=img_jitter, cam_shift=cam_shift,
+                  view_bias=view_bias, misalign=misalign, height=height, width=width, seed=seed, workers=workers,
+                  ipc_given=ipc_given)
     params = dict(n_train_ids=int(n_train_ids), n_test_ids=int(n_test_ids), n_cams=int(n_cams),
                   imgs_per_cam=int(imgs_per_cam), n_distractors=int(n_distractors), n_junk=int(n_junk),
                   twin_frac=float(twin_frac), img_jitter=float(img_jitter),
                   height=int(height), width=int(width), seed=int(seed), structure=bool(structure))
     params.update({k: int(v) for k, v in dict(n_train_imgs=n_train_imgs, n_query=n_query, n_gallery=n_gallery).items()
                    if v is not None})
+    params.update({k: float(v) for k, v, d in (('cam_shift', cam_shift, 1), ('view_bias', view_bias, None),
+                                               ('misalign', misalign, 1)) if v != d})  # a knob off its default only
     out = Path(root) / 'Market-1501-v15.09.15'
     info, marker = out / 'synthetic.json', out / '.synthetic-incomplete'
     if info.is_file() and not marker.exists():
@@ -574,7 +606,8 @@ def make_synthetic_reid(
         (out / s).mkdir()
         for d in ((None,) + STRUCTURE_DEGS if structure else ()):
             structure_path(out / s / 'x.jpg', d).parent.mkdir(parents=True)
-    cfg = dict(params, out=out, cams={c: random_camera(seed, c) for c in range(1, n_cams + 1)})
+    cfg = dict(params, out=out,
+               cams={c: random_camera(seed, c, cam_shift, view_bias) for c in range(1, n_cams + 1)})
     if workers is None: workers = 1 if len(jobs) < 500 else min(os.cpu_count() or 1, 8)
     with tqdm(total=len(jobs), desc='synthetic re-ID', unit='img', disable=not progress) as pbar:
         _run(jobs, cfg, min(workers, len(jobs)), pbar)
