@@ -150,7 +150,15 @@ def verif():
         return out if cfg.alpha == 0 else dict(out, **pairs(t, cfg))
     return arms, train
 
-METHODS = dict(verif=verif, baseline=baseline, cluster_contrast=cluster_contrast, camera_aware=camera_aware, paul=paul)
+def cluster_contrast_pretrained():
+    "Cluster Contrast as in `cluster_contrast`, from the synthetic pre-training (`pretrain_synthetic`) instead of random weights"
+    from reid_nb.experiment import pretrain_synthetic
+    arms, train = cluster_contrast()
+    w = str(pretrain_synthetic('resnet18', (64, 32), progress=True))
+    arms = {a: dataclasses.replace(arms[a], pretrained=w) for a in ('plain clustering', 'camera-normalised clustering')}
+    return arms, train
+
+METHODS = dict(cluster_contrast_pretrained=cluster_contrast_pretrained, verif=verif, baseline=baseline, cluster_contrast=cluster_contrast, camera_aware=camera_aware, paul=paul)
 
 if __name__ == '__main__':
     if len(sys.argv) != 2 or sys.argv[1] not in METHODS: sys.exit(__doc__ + f'\nmethods: {", ".join(METHODS)}')
