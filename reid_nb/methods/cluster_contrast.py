@@ -158,7 +158,7 @@ class ClusterContrast(Callback):
 def pseudo_label(self:ClusterContrast) -> np.ndarray: # (N,) cluster of every training image, -1 for outliers
     "Steps 1–3: features, Jaccard distance, DBSCAN"
     t = self.trainer
-    feats, true, cams = train_features(t.module, self.extract_loader, t.device, t.amp, t._show_progress())
+    feats, true, cams = train_features(t.module, self.extract_loader, t.device, t.amp, t.show_progress)
     c = self.cfg
     x = camera_normalize(feats, cams) if c.cam_norm else feats.numpy()
     if c.k1 >= len(feats) and not getattr(self, '_warned_k1', False):   # say it, once: a clamped k1 can merge all

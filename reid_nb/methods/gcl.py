@@ -727,7 +727,7 @@ def before_fit(self:GCL):
         if t.iteration == 0: self.save_sample()
     elif t.epoch == 0 and t.iter_in_epoch == 0:        # a fresh stage 3: the memory starts from E_id's features
         f = extract_features(t.module, self.extract_loader, flip=False, normalize=True, device=t.device, amp=t.amp,
-                             progress=t._show_progress())[0]
+                             progress=t.show_progress)[0]
         self.memory.set_features(f.to(self.memory.features.device))
 
 # %% ../../nbs/25_methods.gcl.ipynb #60a10f99

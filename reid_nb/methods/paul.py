@@ -524,7 +524,7 @@ class Paul(Callback):
                                   test_transform=build_test_transform((c.height, c.width), interpolation='bilinear'),
                                   batch_size=c.test_batch_size, num_workers=c.num_workers, device=t.device)
             f, _, _ = extract_features(m, dl, flip=False, normalize=False, device=t.device, amp=t.amp,
-                                       progress=t._show_progress())
+                                       progress=t.show_progress)
             self.patch_memory.update(torch.arange(len(f)),
                                      f.view(len(f), c.n_patches, c.dim).to(self.patch_memory.features.device))
         else:  # PAUL: the training loader and transform, in train mode: the BN running statistics move
@@ -532,7 +532,7 @@ class Paul(Callback):
             dl = make_loader(ImageDataset(self.records, transform=t.train_dl.dataset.transform), c.test_batch_size,
                              ShuffleSampler(len(self.records), seed=c.seed), device=t.device, num_workers=c.num_workers,
                              seed=c.seed)
-            for imgs, _, _, idx in tqdm(dl, desc='memory fill', leave=False, disable=not t._show_progress()):
+            for imgs, _, _, idx in tqdm(dl, desc='memory fill', leave=False, disable=not t.show_progress):
                 out = m(imgs.flatten(0, 1).to(t.device))
                 self.patch_memory.update(idx.to(self.patch_memory.features.device), out.patches[::c.n_views])
         m.train(was)
