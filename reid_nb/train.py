@@ -398,7 +398,7 @@ def _one_epoch(self:Trainer):
     if resuming: set_rng_state(self._resume_rng)
     sums, t0 = self.epoch_sums, time.time()
     bar = tqdm(range(self.iter_in_epoch, n), desc=f'epoch {self.epoch + 1}/{self.epochs}', leave=False,
-               disable=not self._show_progress())
+               disable=not self.show_progress)
     for i in bar:
         batch = next(it, None)
         if batch is None:                                              # the pass is over: the next one draws afresh
@@ -416,9 +416,10 @@ def _one_epoch(self:Trainer):
         if self.save_every and self.iteration % self.save_every == 0 and self.iter_in_epoch < n: self.save('last')
     return {k: v / max(1, n) for k, v in sums.items()}, time.time() - t0
 
-@patch
-def _show_progress(self:Trainer):
-    "Progress bars as asked, else when stderr is a terminal (rank 0 only)"
+# %% ../nbs/14_train.ipynb #e71b5a93
+@patch(as_prop=True)
+def show_progress(self:Trainer) -> bool:
+    "Whether progress bars are shown: as `progress` asks, else when stderr is a terminal (rank 0 only)"
     return self.progress if self.progress is not None else (sys.stderr.isatty() and is_main_process())
 
 # %% ../nbs/14_train.ipynb #f33fa5fa

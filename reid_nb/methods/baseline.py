@@ -17,7 +17,7 @@ __all__ = ['TRAIN_AUGMENT', 'BASELINE_OFFICIAL', 'BASELINE', 'BaselineConfig', '
            'baseline_trainer']
 
 # %% ../../nbs/21_methods.baseline.ipynb #8eeddc64
-from ..core import seed_everything, get_logger, is_main_process
+from ..core import get_logger, is_main_process
 from ..data.datasets import ReidDataset
 from ..data.transforms import build_train_transform, build_test_transform, IMAGENET_MEAN, random_erasing
 from ..data.samplers import RandomIdentitySampler, build_loaders
@@ -203,12 +203,8 @@ def baseline_trainer(
     **kwargs, # Passed to `Trainer` (cbs, save_every, logger, ...)
 ) -> Trainer: # Ready to `fit`
     "A `Trainer` set up for the bag-of-tricks baseline on `dataset`"
-    seed_everything(cfg.seed)
-    run_dir, dev = cfg.place(run_dir, device)
+    run_dir, dev = cfg.start_run(run_dir, device, dataset, who='baseline_trainer')
     C = dataset.num_train_pids
-    if {r.pid for r in dataset.train} != set(range(C)):
-        raise ValueError(f"baseline_trainer: the training pids of {getattr(dataset, 'name', 'the dataset')} "
-                         f"must be 0..{C - 1} (load it with relabel=True)")
     model = model if model is not None else baseline_model(cfg, C)
     opt = build_optimizer(param_groups(model, cfg.lr, cfg.weight_decay), 'adam', lr=cfg.lr,
                           weight_decay=cfg.weight_decay)

@@ -21,7 +21,7 @@ __all__ = ['SETTINGS', 'SETTING_PAIRS', 'NEIGHBOUR_MODES', 'TRAIN_AUGMENT', 'CAM
            'split_bn_neck', 'cail_model', 'CameraAware', 'camera_aware_trainer']
 
 # %% ../../nbs/24_methods.camera_aware.ipynb #2a520a49
-from ..core import seed_everything, get_world_size
+from ..core import get_world_size
 from ..data.datasets import ReidDataset, ImageDataset
 from ..data.transforms import build_train_transform, build_test_transform, pixel_mixup
 from ..data.samplers import CrossDomainSampler, ShuffleSampler, make_loader
@@ -299,8 +299,7 @@ def camera_aware_trainer(
         raise ValueError(f"camera_aware_trainer: batch_size {cfg.batch_size} does not split into {W} processes "
                          "of equal, even batches")
     _check_setting(cfg, dataset, source)
-    seed_everything(cfg.seed)
-    run_dir, dev = cfg.place(run_dir, device)
+    run_dir, dev = cfg.start_run(run_dir, device)
     size, bs = (cfg.height, cfg.width), cfg.batch_size // W
     tfm = build_train_transform(size, **dict(TRAIN_AUGMENT, pad=cfg.pad, erase_p=0.5 if cfg.random_erase else 0.),
                                 interpolation=cfg.interpolation)

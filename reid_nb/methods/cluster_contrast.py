@@ -17,7 +17,7 @@ __all__ = ['DATASET_PRESETS', 'EPS_V1', 'EPS_V1_IBN', 'BACKBONE_ALIASES', 'TRAIN
            'ClusterContrastConfig', 'bn_split_for', 'cc_model', 'train_features', 'ClusterContrast', 'cc_trainer']
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #8f88bfd0
-from ..core import seed_everything, get_logger, get_world_size
+from ..core import get_logger, get_world_size
 from ..data.datasets import ReidDataset, ImageDataset
 from ..data.transforms import build_train_transform, build_test_transform, IMAGENET_MEAN
 from ..data.samplers import RandomMultipleGallerySampler, build_loaders, make_loader
@@ -158,7 +158,7 @@ class ClusterContrast(Callback):
 def pseudo_label(self:ClusterContrast) -> np.ndarray: # (N,) cluster of every training image, -1 for outliers
     "Steps 1–3: features, Jaccard distance, DBSCAN"
     t = self.trainer
-    feats, true, cams = train_features(t.module, self.extract_loader, t.device, t.amp, t._show_progress())
+    feats, true, cams = train_features(t.module, self.extract_loader, t.device, t.amp, t.show_progress)
     c = self.cfg
     x = camera_normalize(feats, cams) if c.cam_norm else feats.numpy()
     if c.k1 >= len(feats) and not getattr(self, '_warned_k1', False):   # say it, once: a clamped k1 can merge all
@@ -246,8 +246,7 @@ def cc_trainer(
     **kwargs, # Passed to `Trainer` (save_every, cbs, logger, ...)
 ) -> Trainer: # Ready to `fit`; the method callback is `trainer.cc`
     "A `Trainer` set up for Cluster Contrast on `dataset`"
-    seed_everything(cfg.seed)
-    run_dir, dev = cfg.place(run_dir, device)
+    run_dir, dev = cfg.start_run(run_dir, device)
     if model is None:
         model = cc_model(cfg)
         # said, so a user knows why one GPU matches four

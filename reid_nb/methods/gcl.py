@@ -27,7 +27,7 @@ __all__ = ['DATASET_PRESETS', 'STRUCTURE_SOURCES', 'GCL_OFFICIAL', 'GCL_METHOD',
            'sample_grid', 'show_grid', 'load_id_encoder', 'GCL', 'GCLStages', 'gcl_trainer']
 
 # %% ../../nbs/25_methods.gcl.ipynb #bd39879a
-from ..core import seed_everything, get_logger, get_world_size, get_rank, close_log_file
+from ..core import get_logger, get_world_size, get_rank, close_log_file
 from ..data.datasets import ReidDataset, read_image
 from ..data.transforms import build_test_transform, to_normalized_tensor, denormalize
 from ..data.samplers import ShuffleSampler, make_loader, build_loaders
@@ -727,7 +727,7 @@ def before_fit(self:GCL):
         if t.iteration == 0: self.save_sample()
     elif t.epoch == 0 and t.iter_in_epoch == 0:        # a fresh stage 3: the memory starts from E_id's features
         f = extract_features(t.module, self.extract_loader, flip=False, normalize=True, device=t.device, amp=t.amp,
-                             progress=t._show_progress())[0]
+                             progress=t.show_progress)[0]
         self.memory.set_features(f.to(self.memory.features.device))
 
 # %% ../../nbs/25_methods.gcl.ipynb #60a10f99
@@ -959,8 +959,7 @@ def gcl_trainer(
         raise RuntimeError("GCL trains in one process (the official code runs on one GPU; its generator, "
                            "discriminator and memory are not written for several): launch it without torchrun "
                            f"(this is rank {get_rank()} of {get_world_size()})")
-    seed_everything(cfg.seed)
-    run_dir, dev = cfg.place(run_dir, device)
+    run_dir, dev = cfg.start_run(run_dir, device)
     return GCLStages(cfg, dataset, run_dir, dev, evaluate, progress, **kwargs)
 
 # %% ../../nbs/25_methods.gcl.ipynb #gcloff001

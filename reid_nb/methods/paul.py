@@ -23,7 +23,7 @@ __all__ = ['PAUL_PRETRAIN_OFFICIAL', 'PAUL_TEST', 'PAUL_PRETRAIN', 'DATASET_PRES
            'paul_step_losses', 'PIDMemory', 'patch_memory', 'PaulConfig', 'paul_model', 'Paul', 'paul_trainer']
 
 # %% ../../nbs/23_methods.paul.ipynb #c97e7e39
-from ..core import seed_everything, get_logger, is_main_process
+from ..core import get_logger, is_main_process
 from ..data.datasets import ReidDataset, ReidRecord, ImageDataset
 from ..data.transforms import build_train_transform, build_test_transform, build_paul_transform, denormalize
 from ..data.samplers import EpochSampler, ShuffleSampler, make_loader, build_loaders
@@ -262,8 +262,7 @@ def paul_pretrain_trainer(
     **kwargs, # Passed to `Trainer` (cbs, save_every, logger, ...)
 ) -> Trainer: # Ready to `fit`; `trainer.data` is the training set used
     "A `Trainer` for PAUL's supervised pre-training of `PatchNet` on a labelled source"
-    seed_everything(cfg.seed)
-    run_dir, dev = cfg.place(run_dir, device)
+    run_dir, dev = cfg.start_run(run_dir, device)
     data = merge_all_splits(dataset) if cfg.all_splits else dataset
     n_cls = data.num_train_pids
     model = PatchNet(n_cls, backbone=cfg.backbone, last_stride=cfg.last_stride, pretrained=cfg.imagenet,
@@ -524,7 +523,7 @@ class Paul(Callback):
                                   test_transform=build_test_transform((c.height, c.width), interpolation='bilinear'),
                                   batch_size=c.test_batch_size, num_workers=c.num_workers, device=t.device)
             f, _, _ = extract_features(m, dl, flip=False, normalize=False, device=t.device, amp=t.amp,
-                                       progress=t._show_progress())
+                                       progress=t.show_progress)
             self.patch_memory.update(torch.arange(len(f)),
                                      f.view(len(f), c.n_patches, c.dim).to(self.patch_memory.features.device))
         else:  # PAUL: the training loader and transform, in train mode: the BN running statistics move
@@ -532,7 +531,7 @@ class Paul(Callback):
             dl = make_loader(ImageDataset(self.records, transform=t.train_dl.dataset.transform), c.test_batch_size,
                              ShuffleSampler(len(self.records), seed=c.seed), device=t.device, num_workers=c.num_workers,
                              seed=c.seed)
-            for imgs, _, _, idx in tqdm(dl, desc='memory fill', leave=False, disable=not t._show_progress()):
+            for imgs, _, _, idx in tqdm(dl, desc='memory fill', leave=False, disable=not t.show_progress):
                 out = m(imgs.flatten(0, 1).to(t.device))
                 self.patch_memory.update(idx.to(self.patch_memory.features.device), out.patches[::c.n_views])
         m.train(was)
@@ -562,8 +561,7 @@ def paul_trainer(
     **kwargs, # Passed to `Trainer` (cbs, save_every, logger, ...)
 ) -> Trainer: # Ready to `fit`; the callback is `trainer.paul`, the evaluation `trainer.eval_fn`
     "A `Trainer` for PAUL's unsupervised stage on `dataset`"
-    seed_everything(cfg.seed)
-    run_dir, dev = cfg.place(run_dir, device)
+    run_dir, dev = cfg.start_run(run_dir, device)
     model = model if model is not None else paul_model(cfg, kwargs.get('logger'))
     paul = Paul(cfg, dataset.train)
     params = [p for p in model.parameters() if p.requires_grad]

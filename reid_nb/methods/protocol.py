@@ -17,7 +17,7 @@ __all__ = ['TEST_DEFAULTS', 'METHODS', 'METHOD_MODULES', 'rule_holds', 'describe
 # %% ../../nbs/19_methods.protocol.ipynb #c15cc60a
 from fastcore.docments import docments
 from ..data.datasets import ReidDataset, as_dataset
-from ..core import default_device
+from ..core import default_device, seed_everything
 
 # %% ../../nbs/19_methods.protocol.ipynb #4a9c5aa7
 _OPS = {'>': operator.gt, '>=': operator.ge, '<': operator.lt, '<=': operator.le}
@@ -122,6 +122,20 @@ class RunConfig:
         "Where a run goes: the arguments when given, else the config's `run_dir` and `device`"
         rd = run_dir if run_dir is not None else self.run_dir
         return (Path(rd) if rd is not None else None), default_device(device if device is not None else self.device)
+
+    def start_run(self,
+        run_dir=None, # A run folder that overrides the config's
+        device=None, # A device that overrides the config's
+        dataset:ReidDataset|None=None, # A labelled training set, whose pids must be 0..C-1 (None: nothing to check)
+        who:str='start_run', # The caller, named in the error
+    ) -> tuple: # (run folder or None, torch.device), as `place`
+        "A trainer's first steps: seed everything with `seed`, `place` the run, check `dataset`'s pids are 0..C-1"
+        seed_everything(self.seed)
+        run_dir, dev = self.place(run_dir, device)
+        if dataset is not None and {r.pid for r in dataset.train} != set(range(C := dataset.num_train_pids)):
+            raise ValueError(f"{who}: the training pids of {getattr(dataset, 'name', 'the dataset')} "
+                             f"must be 0..{C - 1} (load it with relabel=True)")
+        return run_dir, dev
 
     @classmethod
     def tiny(cls, **kwargs): # A config small enough for a CPU test run

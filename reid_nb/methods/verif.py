@@ -17,7 +17,7 @@ __all__ = ['TRAIN_AUGMENT', 'VERIF_OFFICIAL', 'VERIF', 'VerifConfig', 'verif_mod
            'verif_test', 'verif_loader', 'verif_loss', 'VerifStep', 'verif_optimizer', 'verif_trainer']
 
 # %% ../../nbs/20_methods.verif.ipynb #d59c3ed3
-from ..core import seed_everything, get_logger
+from ..core import get_logger
 from ..data.datasets import ReidDataset
 from ..data.transforms import build_train_transform, build_test_transform, random_erasing
 from ..data.samplers import TripletSampler, build_loaders
@@ -200,12 +200,8 @@ def verif_trainer(
     **kwargs, # Passed to `Trainer` (cbs, save_every, logger, ...)
 ) -> Trainer: # Ready to `fit`; the verification head is `trainer.verif`
     "A `Trainer` set up for the ID + verification embedding on `dataset`"
-    seed_everything(cfg.seed)
-    run_dir, dev = cfg.place(run_dir, device)
+    run_dir, dev = cfg.start_run(run_dir, device, dataset, who='verif_trainer')
     C = dataset.num_train_pids
-    if {r.pid for r in dataset.train} != set(range(C)):
-        raise ValueError(f"verif_trainer: the training pids of {getattr(dataset, 'name', 'the dataset')} "
-                         f"must be 0..{C - 1} (load it with relabel=True)")
     model = model if model is not None else verif_model(cfg, C)
     head = verif_head(cfg)
     opt = verif_optimizer(cfg, model, head)
