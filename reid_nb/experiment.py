@@ -122,11 +122,12 @@ def _id_step(trainer, batch) -> dict:
 def pretrain_synthetic(
     backbone:str='resnet18', # A key of `reid_nb.models.backbones.BACKBONES`
     size:tuple=(64, 32), # Input (height, width)
-    epochs:int=12, # Passes over the 16,000 images
+    epochs:int=6, # Passes over the 16,000 images
     batch_size:int=128, # Images per batch
     domain:dict|None=None, # `make_synthetic_reid` arguments of the pre-training domain (default: `PRETRAIN_DOMAIN`)
     root:str|Path|None=None, # Cache folder (default: ~/.cache/reid_nb/pretrained)
     device=None, # See `default_device`
+    num_workers:int|None=None, # Loader workers (default: `loader_defaults`; 0 on a busy CPU)
     progress:bool|None=None, # Progress bars
 ) -> Path: # The backbone's weights: give it as `pretrained=str(path)` to any method's config
     "Backbone weights from identity classification on a synthetic domain of its own, trained once and cached"
@@ -145,6 +146,7 @@ def pretrain_synthetic(
     data = get_dataset('synthetic', root/'data'/f"seed{dom['seed']}-{dom['n_train_ids']}ids", progress=progress,
                        **dom)
     dl = build_loaders(train=data.train, sampler='random', batch_size=batch_size, seed=dom['seed'], device=device,
+                       num_workers=num_workers,
                        train_transform=build_train_transform(size, pad=size[0] // 25, erase_p=0.))[0]
     model = build_model('bnneck', data.num_train_pids, backbone=backbone, pretrained=None)
     opt = build_optimizer(param_groups(model, 1e-3, 5e-4), 'adam', lr=1e-3)

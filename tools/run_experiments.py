@@ -130,10 +130,11 @@ def verif():
                        num_workers=0, device='cpu', amp='off')
         t.module.eval()
         qf, qp, qc, gf, gp, gc = ev.features(HeadInput(t.module, cfg.verif_input == 'bn'))
-        qi, gi = np.nonzero(((qp[:, None] == gp[None]) & (qc[:, None] != gc[None]) & (gp[None] > 0)).numpy())
+        qp, qc, gp, gc = (np.asarray(a) for a in (qp, qc, gp, gc))
+        qi, gi = np.nonzero((qp[:, None] == gp[None]) & (qc[:, None] != gc[None]) & (gp[None] > 0))
         rng = np.random.default_rng(0)
         fq, fg = rng.integers(len(qf), size=2000), rng.integers(len(gf), size=2000)
-        keep = (qp[fq] != gp[fg]).numpy()
+        keep = qp[fq] != gp[fg]
         with torch.no_grad():
             head = t.verif.eval().cpu()
             pt = head.logits(qf[qi], gf[gi]).softmax(1)[:, 0]
@@ -154,7 +155,7 @@ def cluster_contrast_pretrained():
     "Cluster Contrast as in `cluster_contrast`, from the synthetic pre-training (`pretrain_synthetic`) instead of random weights"
     from reid_nb.experiment import pretrain_synthetic
     arms, train = cluster_contrast()
-    w = str(pretrain_synthetic('resnet18', (64, 32), progress=True))
+    w = str(pretrain_synthetic('resnet18', (64, 32), num_workers=0, progress=True))
     arms = {a: dataclasses.replace(arms[a], pretrained=w) for a in ('plain clustering', 'camera-normalised clustering')}
     return arms, train
 

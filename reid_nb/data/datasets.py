@@ -595,8 +595,9 @@ def synthetic_reid(
     if not d.is_dir():
         from reid_nb.data.synthetic import make_synthetic_reid   # imported here: only this entry needs it
         d = Path(make_synthetic_reid(root, **kwargs))
-    ds = market1501(d)
-    ds.name, ds.published = 'synthetic', None
+    # Market-1501's layout and names, with up to 9 cameras (one camera digit), as the generator writes them
+    ds = market_style('synthetic', d, [''], r'(-1|\d+)_c(\d)s\d+_\d+_\d+', '0002_c1s1_000451_03.jpg', _cam_range(9))
+    ds.published = None
     return ds
 
 # %% ../../nbs/02_data.datasets.ipynb #73ab9425
