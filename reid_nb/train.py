@@ -377,6 +377,12 @@ def _pass_iter(self:Trainer, skip:int=0):
         if next(it, None) is None: return iter(())
     return it
 
+# %% ../nbs/14_train.ipynb #e71b5a93
+@patch(as_prop=True)
+def show_progress(self:Trainer) -> bool:
+    "Whether progress bars are shown: as `progress` asks, else when stderr is a terminal (rank 0 only)"
+    return self.progress if self.progress is not None else (sys.stderr.isatty() and is_main_process())
+
 # %% ../nbs/14_train.ipynb #67c1693a
 @patch
 def _one_epoch(self:Trainer):
@@ -415,12 +421,6 @@ def _one_epoch(self:Trainer):
         self('after_batch')
         if self.save_every and self.iteration % self.save_every == 0 and self.iter_in_epoch < n: self.save('last')
     return {k: v / max(1, n) for k, v in sums.items()}, time.time() - t0
-
-# %% ../nbs/14_train.ipynb #e71b5a93
-@patch(as_prop=True)
-def show_progress(self:Trainer) -> bool:
-    "Whether progress bars are shown: as `progress` asks, else when stderr is a terminal (rank 0 only)"
-    return self.progress if self.progress is not None else (sys.stderr.isatty() and is_main_process())
 
 # %% ../nbs/14_train.ipynb #f33fa5fa
 @patch
