@@ -47,14 +47,15 @@ def cluster_contrast():
         return dict({k: last[k] for k in keys if k in last}, history=[{k: r[k] for k in keys if k in r} for r in t.history])
     return arms, train
 
-def camera_aware():
+def camera_aware(cam_shift:float=1.):
     "Camera-aware invariance learning across two synthetic domains (other people, other cameras): source only, + intra, + inter, + mixup"
     import copy, logging
     from reid_nb.data.datasets import get_dataset
     from reid_nb.data.synthetic import make_synthetic_reid
     from reid_nb.methods.camera_aware import CameraAwareConfig, camera_aware_trainer
-    root = Path.home()/'.cache'/'reid_nb'/'experiments'/'camera_aware'
-    kw = dict(n_train_ids=40, n_test_ids=30, n_cams=4, imgs_per_cam=2, n_distractors=20, n_junk=5, height=64, width=32, structure=False, progress=False)
+    root = Path.home()/'.cache'/'reid_nb'/'experiments'/('camera_aware' + (f'_cam_shift{cam_shift:g}' if cam_shift != 1 else ''))
+    kw = dict(n_train_ids=40, n_test_ids=30, n_cams=4, imgs_per_cam=2, n_distractors=20, n_junk=5, height=64, width=32, structure=False, progress=False,
+              **({'cam_shift': cam_shift} if cam_shift != 1 else {}))   # cam_shift: how far each camera's look departs from neutral
     make_synthetic_reid(root/'src', seed=1, **kw); make_synthetic_reid(root/'tgt', seed=2, **kw)   # reused when already there
     src, tgt = get_dataset('synthetic', root/'src'), get_dataset('synthetic', root/'tgt')
     small = dict(backbone='resnet18', pretrained=None, height=32, width=16, pad=1, batch_size=32, test_batch_size=128, num_workers=0, amp='off',
@@ -161,7 +162,7 @@ def cluster_contrast_pretrained():
     arms = {a: dataclasses.replace(arms[a], pretrained=w) for a in ('plain clustering', 'camera-normalised clustering')}
     return arms, train
 
-METHODS = dict(cluster_contrast_pretrained=cluster_contrast_pretrained, verif=verif, baseline=baseline, cluster_contrast=cluster_contrast, camera_aware=camera_aware, paul=paul)
+METHODS = dict(camera_aware_cam_shift2=lambda: camera_aware(cam_shift=2.), camera_aware_cam_shift0=lambda: camera_aware(cam_shift=0.), cluster_contrast_pretrained=cluster_contrast_pretrained, verif=verif, baseline=baseline, cluster_contrast=cluster_contrast, camera_aware=camera_aware, paul=paul)
 
 if __name__ == '__main__':
     if len(sys.argv) != 2 or sys.argv[1] not in METHODS: sys.exit(__doc__ + f'\nmethods: {", ".join(METHODS)}')
