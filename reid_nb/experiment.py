@@ -4,7 +4,7 @@
 
 # %% ../nbs/17_experiment.ipynb #77e5a3f4
 from __future__ import annotations
-import json, math, os, time
+import hashlib, json, math, os, time
 from pathlib import Path
 from typing import Callable
 from tqdm.auto import tqdm
@@ -138,8 +138,10 @@ def pretrain_synthetic(
     from reid_nb.train import Trainer, build_optimizer, build_scheduler, param_groups
     dom = {**PRETRAIN_DOMAIN, **(domain or {})}
     root = Path(root or Path.home()/'.cache'/'reid_nb'/'pretrained').expanduser()
-    key = (f"synthetic-{backbone}-{size[0]}x{size[1]}-{dom['n_train_ids']}ids-{dom.get('n_train_imgs')}imgs-"
-           f"{epochs}ep-b{batch_size}-seed{dom['seed']}")
+    # every setting that changes the weights names the file: readable parts, and a hash of the whole domain
+    dom_hash = hashlib.sha1(json.dumps(dom, sort_keys=True).encode()).hexdigest()[:8]
+    key = (f"synthetic-{backbone}-{size[0]}x{size[1]}-{dom['n_train_ids']}ids-{epochs}ep-b{batch_size}-"
+           f"seed{dom['seed']}-{dom_hash}")
     out = root/f'{key}.pth'
     if out.is_file(): return out
     seed_everything(dom['seed'])

@@ -265,11 +265,12 @@ def _cam_range(n): return {c: c - 1 for c in range(1, n + 1)}
 
 def market1501(
     root:str|Path, # Holds market1501/Market-1501-v15.09.15, Market-1501-v15.09.15, Market, or is the dataset folder
+    n_cams:int=6, # Cameras 1..n_cams in the file names: 6 in Market-1501, up to 9 in the synthetic sets
 ) -> ReidDataset:
     "Market-1501: 6 cameras; 751 train ids / 12,936 images, 3,368 queries, 15,913 gallery images"
     return market_style('market1501', root,
                         ['market1501/Market-1501-v15.09.15', 'market1501', 'Market-1501-v15.09.15', 'Market', ''],
-                        r'(-1|\d+)_c(\d)s\d+_\d+_\d+', '0002_c1s1_000451_03.jpg', _cam_range(6))
+                        r'(-1|\d+)_c(\d)s\d+_\d+_\d+', '0002_c1s1_000451_03.jpg', _cam_range(n_cams))
 
 # %% ../../nbs/02_data.datasets.ipynb #40b4eef9
 def dukemtmcreid(
@@ -595,9 +596,8 @@ def synthetic_reid(
     if not d.is_dir():
         from reid_nb.data.synthetic import make_synthetic_reid   # imported here: only this entry needs it
         d = Path(make_synthetic_reid(root, **kwargs))
-    # Market-1501's layout and names, with up to 9 cameras (one camera digit), as the generator writes them
-    ds = market_style('synthetic', d, [''], r'(-1|\d+)_c(\d)s\d+_\d+_\d+', '0002_c1s1_000451_03.jpg', _cam_range(9))
-    ds.published = None
+    ds = market1501(d, n_cams=9)   # the generator writes up to 9 cameras (one camera digit)
+    ds.name, ds.published = 'synthetic', None
     return ds
 
 # %% ../../nbs/02_data.datasets.ipynb #73ab9425
