@@ -5,6 +5,7 @@
 # %% ../nbs/00_core.ipynb #7a8841a7
 from __future__ import annotations
 import os, sys, json, random, logging, platform, subprocess, time, dataclasses, importlib.util, argparse, types
+import contextlib, hashlib, tempfile
 from pathlib import Path
 import numpy as np
 import torch
@@ -12,7 +13,7 @@ import torch
 # %% auto #0
 __all__ = ['default_device', 'get_rank', 'get_world_size', 'is_main_process', 'all_gather_cat', 'seed_everything', 'seed_worker',
            'amp_dtype', 'autocast', 'grad_scaler', 'check_finite', 'sq_norms', 'git_hash', 'env_info', 'show_install',
-           'run_record', 'make_run_dir', 'get_logger', 'close_log_file', 'code_without_links']
+           'run_record', 'make_run_dir', 'file_lock', 'get_logger', 'close_log_file', 'code_without_links']
 
 # %% ../nbs/00_core.ipynb #04587522
 def _cuda_ok(): return torch.cuda.is_available()
@@ -269,6 +270,20 @@ def make_run_dir(
     tmp.write_text(json.dumps(rec, indent=2))
     tmp.replace(f)  # atomic: an interrupted write never leaves half a record
     return d
+
+# %% ../nbs/00_core.ipynb #filelock1
+@contextlib.contextmanager
+def file_lock(
+    path:str|Path, # What the lock protects (a file or folder; need not exist); the lock file is in the temp folder
+):
+    "Hold an exclusive inter-process lock for `path` while the block runs (`fcntl.flock`; where it is missing, no lock)"
+    try: import fcntl
+    except ImportError: yield; return               # Windows: one process per path, as before
+    key = hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f'reid_nb-{key}.lock', 'w') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try: yield
+        finally: fcntl.flock(f, fcntl.LOCK_UN)
 
 # %% ../nbs/00_core.ipynb #a37b7728
 class _StdoutHandler(logging.StreamHandler):

@@ -10,33 +10,52 @@ from typing import Callable
 from tqdm.auto import tqdm
 import torch
 import torch.nn.functional as F
-from .core import seed_everything
+from .core import seed_everything, file_lock
 
 # %% auto #0
 __all__ = ['PRETRAIN_DOMAIN', 'run_grid', 'summarize', 'grid_table', 'plot_curves', 'pretrain_synthetic']
 
 # %% ../nbs/17_experiment.ipynb #332d4aa6
+def _read(out) -> dict:
+    "The grid's JSON as it is on disk (an empty grid when there is none)"
+    return json.loads(Path(out).read_text()) if out is not None and Path(out).is_file() else {'arms': {}, 'seconds': 0.}
+
+# %% ../nbs/17_experiment.ipynb #addrun01
+def _add_run(out:Path, arms:dict, arm:str, seed, res:dict, seconds:float) -> dict:
+    "Merge one run into the JSON at `out`, as other processes may have left it, and write it back atomically"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with file_lock(out):
+        rec = _read(out)
+        rec['arms'].setdefault(arm, {})[str(seed)] = res
+        order = [*arms, *rec['arms']]                   # arms in the grid's order: the first stays the control
+        rec['arms'] = {a: rec['arms'][a] for a in order if a in rec['arms']}
+        rec['seconds'] += seconds
+        tmp = out.with_name(out.name + f'.{os.getpid()}.tmp')
+        tmp.write_text(json.dumps(rec, indent=1)); os.replace(tmp, out)
+    return rec
+
+# %% ../nbs/17_experiment.ipynb #rungrid1
 def run_grid(
     arms:dict, # arm name -> its config (anything `train` accepts); the first arm is the control unless named
     train:Callable, # train(config, seed) -> dict of numbers (the final metrics; lists such as a curve are kept too)
-    seeds=(0, 1, 2), # Seeds of every arm
-    out:str|Path|None=None, # JSON file: runs found there are not run again; each new run is written as soon as it ends
+    seeds=(0, 1, 2), # Seeds of every arm (processes sharing `out` may each take some)
+    out:str|Path|None=None, # JSON file: runs found there are not run again; each new run is merged into it as it ends
     progress:bool|None=None, # A progress bar (default: when stderr is a terminal)
 ) -> dict: # {'arms': {arm: {seed: result}}, 'seconds': total training time}
     "Train every arm with every seed, once: a grid that is interrupted resumes from `out`"
     import sys
-    rec = json.loads(Path(out).read_text()) if out is not None and Path(out).is_file() else {'arms': {}, 'seconds': 0.}
+    rec = _read(out)
     todo = [(a, s) for a in arms for s in seeds if str(s) not in rec['arms'].get(a, {})]
     bar = tqdm(todo, desc='runs', disable=not (sys.stderr.isatty() if progress is None else progress))
     for a, s in bar:
+        if str(s) in _read(out)['arms'].get(a, {}): continue            # another process finished it meanwhile
         bar.set_postfix_str(f'{a}, seed {s}')
         t0 = time.time()
         res = train(arms[a], s)
-        rec['seconds'] += time.time() - t0
-        rec['arms'].setdefault(a, {})[str(s)] = res
-        if out is not None:
-            Path(out).parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(str(out) + '.tmp'); tmp.write_text(json.dumps(rec, indent=1)); os.replace(tmp, out)
+        if out is None:
+            rec['seconds'] += time.time() - t0
+            rec['arms'].setdefault(a, {})[str(s)] = res
+        else: rec = _add_run(Path(out), arms, a, s, res, time.time() - t0)
     return rec
 
 # %% ../nbs/17_experiment.ipynb #877e004e

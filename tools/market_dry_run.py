@@ -12,7 +12,10 @@ when the same output file is written again.
 `--tiny` rehearses the same plumbing in seconds: each method's tiny CPU setting on the tiny synthetic sets.
 
 On the CPU the 256-image batches of Cluster Contrast, GCL's stage 1 and camera-aware learning are cut to 64: ResNet-50 at
-256x128 needs about 25 GB of activations for 256 images, more than a 24 GB machine has.
+256x128 needs about 25 GB of activations for 256 images, more than a 24 GB machine has. GCL loads its images in the main process
+on the CPU (`num_workers=0`): a forked loader worker shares the trainer's memory copy-on-write, and stage 3 rewrites the
+~11 GB its CPU activations occupy, so every live worker ends up holding a copy; with its workers GCL's run was killed for
+memory at the start of stage 3. (On a GPU the activations are not in the process's memory.)
 """
 import argparse, json, math, os, subprocess, sys, threading, time
 from pathlib import Path
@@ -27,7 +30,7 @@ PLAN = {
     'paul_pretrain': ('msmt17', {}, {}),
     'paul': ('market1501', {}, {}),
     'camera_aware': ('duke2market', {}, dict(batch_size=64)),
-    'gcl': ('market1501', dict(structure='grey'), dict(warmup_batch_size=64)),
+    'gcl': ('market1501', dict(structure='grey'), dict(warmup_batch_size=64, num_workers=0)),
 }
 NOTES = dict(paul='no stage-1 checkpoint: PatchNet from random weights', camera_aware='labelled source: the MSMT17-scale set',
              gcl='grey structure maps (no meshes rendered)')
@@ -85,7 +88,8 @@ def run_one(name, root, device, iters, amp, tiny=False):
     weights = {k: None for k in ('pretrained', 'imagenet') if k in fields}   # no ImageNet weights can be downloaded here
     over = {**over, **(cpu_over if device == 'cpu' and not tiny else {})}
     if tiny and m.config.preset_field: over[m.config.preset_field] = m.config.tiny_settings.get(m.config.preset_field, preset)
-    cfg = configure(m, preset, tiny=tiny, **weights, **over, device=device, amp=amp, num_workers=0 if tiny else min(8, os.cpu_count() or 1))
+    over = {'num_workers': 0 if tiny else min(8, os.cpu_count() or 1), **over}   # a plan's num_workers wins
+    cfg = configure(m, preset, tiny=tiny, **weights, **over, device=device, amp=amp)
     data = datasets(root, tiny)
     ds = data['msmt17' if name == 'paul_pretrain' else 'market1501']
     extra = dict(source=data['msmt17']) if m.needs_source(cfg) else {}

@@ -2,6 +2,8 @@
 """Controlled experiments on the synthetic data: each method's arms × 3 seeds, cached in benchmarks/experiments/METHOD.json.
 
   python tools/run_experiments.py baseline     # runs what is missing from the JSON (interrupt and rerun: it resumes)
+  python tools/run_experiments.py gcl --seeds 0,1 --threads 1 & python tools/run_experiments.py gcl --seeds 2 --threads 1
+                                               # two processes share one JSON, each with its seeds
 
 The data is the demo's: the default synthetic set (seed 0), generated once and cached in ~/.cache/reid_nb/synthetic-demo.
 Models are ResNet-18 from random weights at 64x32, the demo's CPU schedules; every arm differs from its control in one thing.
@@ -12,6 +14,7 @@ from reid_nb.cli import demo_datasets, DEMO_MODES
 from reid_nb.experiment import run_grid, grid_table
 
 OUT = Path(__file__).resolve().parent.parent/'benchmarks'/'experiments'
+THREADS = 2   # torch threads per run (--threads): a run repeats exactly at a fixed count
 
 def baseline():
     "Bag of tricks on the synthetic target: ID loss only, + triplet, + BNNeck"
@@ -23,7 +26,7 @@ def baseline():
             'ID + triplet': dataclasses.replace(base, neck=False),
             'ID + triplet + BNNeck': base}
     def train(cfg, seed):
-        torch.set_num_threads(2)
+        torch.set_num_threads(THREADS)
         t = baseline_trainer(dataclasses.replace(cfg, seed=seed), ds, device='cpu', progress=False)
         t.fit()
         return {k: v for k, v in t.history[-1].items() if k in ('mAP', 'R1', 'mINP', 'loss', 'time')}
@@ -40,7 +43,7 @@ def cluster_contrast():
             'camera-normalised + hard memory update': dataclasses.replace(base, use_hard=True)}
     keys = ('epoch', 'mAP', 'R1', 'n_clusters', 'n_outliers', 'purity', 'cam_purity', 'loss')
     def train(cfg, seed):
-        torch.set_num_threads(2)
+        torch.set_num_threads(THREADS)
         t = cc_trainer(dataclasses.replace(cfg, seed=seed), ds, device='cpu', progress=False)
         t.fit()
         last = t.history[-1]
@@ -72,7 +75,7 @@ def camera_aware(cam_shift:float=1.):
             pretrained[seed] = pre.module
         return copy.deepcopy(pretrained[seed])
     def train(cfg, seed):
-        torch.set_num_threads(2)
+        torch.set_num_threads(THREADS)
         t = camera_aware_trainer(dataclasses.replace(cfg, seed=seed), tgt, source=src, device='cpu', progress=False, logger=log,
                                  model=source_model(seed))
         t.fit()
@@ -100,7 +103,7 @@ def paul():
             paul_pretrain_trainer(pcfg, src, run_dir=out, device='cpu', progress=False).fit()
         return str(out)
     def train(cfg, seed):
-        torch.set_num_threads(2)
+        torch.set_num_threads(THREADS)
         t = paul_trainer(dataclasses.replace(cfg, seed=seed, pretrained=stage1(seed)), tgt, device='cpu', progress=False)
         t.fit()
         return {k: v for k, v in t.history[-1].items() if k in ('mAP', 'R1', 'mINP', 'loss', 'pedal', 'ipfl')}
@@ -145,7 +148,7 @@ def verif():
                     pair_norm=(qf[qi] * gf[gi]).norm(dim=1).mean().item(),
                     head_weight_gap=(head.classifier[1].weight[0] - head.classifier[1].weight[1]).norm().item())
     def train(cfg, seed):
-        torch.set_num_threads(2)
+        torch.set_num_threads(THREADS)
         t = verif_trainer(dataclasses.replace(cfg, seed=seed), ds, device='cpu', progress=False)
         t.fit()
         out = {k: v for k, v in t.history[-1].items() if k in ('mAP', 'R1', 'mINP', 'loss', 'loss_id', 'loss_verif', 'acc_verif', 'time')}
@@ -162,11 +165,54 @@ def cluster_contrast_pretrained():
     arms = {a: dataclasses.replace(arms[a], pretrained=w) for a in ('plain clustering', 'camera-normalised clustering')}
     return arms, train
 
-METHODS = dict(camera_aware_cam_shift2=lambda: camera_aware(cam_shift=2.), camera_aware_cam_shift0=lambda: camera_aware(cam_shift=0.), cluster_contrast_pretrained=cluster_contrast_pretrained, verif=verif, baseline=baseline, cluster_contrast=cluster_contrast, camera_aware=camera_aware, paul=paul)
+def gcl():
+    "GCL on the synthetic data set with its structure maps: stage 1 alone (Cluster Contrast), stages 2-3 without the novel views, the full method"
+    import shutil
+    from reid_nb.data.datasets import get_dataset
+    from reid_nb.methods.gcl import GCLConfig, gcl_trainer
+    root = Path.home()/'.cache'/'reid_nb'/'experiments'/'gcl'
+    ds = get_dataset('synthetic', root/'data', progress=False)   # the generator's defaults: 100 train ids, 6 cameras, structure maps
+    base = GCLConfig.tiny(gen_dim=8, n_res=2, mlp_dim=64, dis_dim=16, batch_size=16, warmup_epochs=12, warmup_iters=20, warmup_batch_size=64,
+                          warmup_num_instances=4, warmup_eps=0.4, warmup_cam_norm=True, stage2_epochs=4, epochs=6, iters=40, k1=20, k2=6,
+                          rho=0.005, cam_norm=True, gen_bn_stats=False, lr_g=5e-4, lr_d=5e-4, sample_every=10, display_size=8,
+                          test_batch_size=128, eval_every=1)   # the notebook's CPU run
+    arms = {'stage 1 only': ('stage1', base), 'stages 2-3, memory loss on the original views': ('ablation', dataclasses.replace(base, mem_novel_view=False)),
+            'full GCL (memory loss on the novel views)': ('full', base)}
+    keys, runs = ('epoch', 'mAP', 'R1', 'mINP', 'loss', 'n_clusters', 'purity', 'eps'), {}
+    def full(seed):
+        "The whole pipeline for this seed, once per process (resumed from its folder when it ran before)"
+        if seed not in runs:
+            t = gcl_trainer(dataclasses.replace(base, seed=seed), ds, run_dir=root/f'seed{seed}'/'full', device='cpu', progress=False)
+            t.fit(resume=True)
+            runs[seed] = t
+        return runs[seed]
+    def result(t, **extra):
+        last = t.history[-1]
+        return dict({k: last[k] for k in keys if k in last}, history=[{k: r[k] for k in keys if k in r} for r in t.history],
+                    l1=[round(s['l1'], 4) for s in t.gcl.samples], threads=THREADS, **extra)
+    def train(arm, seed):
+        torch.set_num_threads(THREADS)
+        kind, cfg = arm
+        t = full(seed)
+        if kind == 'stage1': return dict(t.metrics['stage1'], threads=THREADS)
+        if kind == 'ablation':                          # stage 3 again from the same stage-1 encoder and stage-2 generator
+            d = root/f'seed{seed}'/'ablation'
+            for s in ('stage1', 'stage2'): shutil.copytree(root/f'seed{seed}'/'full'/s, d/s, dirs_exist_ok=True)
+            t = gcl_trainer(dataclasses.replace(cfg, seed=seed), ds, run_dir=d, device='cpu', progress=False)
+            t.fit(resume=True)
+        return result(t, stage1_mAP=t.metrics['stage1']['mAP'])
+    return arms, train
+
+METHODS = dict(gcl=gcl, camera_aware_cam_shift2=lambda: camera_aware(cam_shift=2.), camera_aware_cam_shift0=lambda: camera_aware(cam_shift=0.), cluster_contrast_pretrained=cluster_contrast_pretrained, verif=verif, baseline=baseline, cluster_contrast=cluster_contrast, camera_aware=camera_aware, paul=paul)
 
 if __name__ == '__main__':
-    if len(sys.argv) != 2 or sys.argv[1] not in METHODS: sys.exit(__doc__ + f'\nmethods: {", ".join(METHODS)}')
-    name = sys.argv[1]
+    import argparse
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('method', choices=list(METHODS))
+    ap.add_argument('--seeds', default='0,1,2', help='comma-separated seeds this process runs (default 0,1,2)')
+    ap.add_argument('--threads', type=int, default=THREADS, help=f'torch threads per run (default {THREADS})')
+    a = ap.parse_args()
+    THREADS, name = a.threads, a.method
     arms, train = METHODS[name]()
-    rec = run_grid(arms, train, seeds=(0, 1, 2), out=OUT/f'{name}.json', progress=True)
+    rec = run_grid(arms, train, seeds=tuple(int(x) for x in a.seeds.split(',')), out=OUT/f'{name}.json', progress=True)
     print(grid_table(rec)); print(f"{rec['seconds'] / 60:.1f} min of training")

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from tqdm import tqdm
+from ..core import file_lock
 
 # %% auto #0
 __all__ = ['PALETTE', 'SKIN', 'HAIR', 'PATTERNS', 'BOTTOMS', 'TWIN_ATTRS', 'VIEW_YAWS', 'GREYS', 'STRUCTURE_DEGS', 'SPLITS',
@@ -542,6 +543,37 @@ def _check_params(*, n_train_ids, n_test_ids, n_cams, imgs_per_cam, n_distractor
     _check('workers', workers, workers is None or (_isint(workers) and workers >= 1), 'None or an integer >= 1')
 
 # %% ../../nbs/01_data.synthetic.ipynb #78ecf16f
+def _write_or_reuse(out:Path, params:dict, cam_shift, view_bias, workers, progress) -> Path:
+    "The data set at `out` when it was written with `params`, else written anew (one process at a time)"
+    structure, seed, n_cams = params['structure'], params['seed'], params['n_cams']
+    info, marker = out / 'synthetic.json', out / '.synthetic-incomplete'
+    if info.is_file() and not marker.exists():
+        try: old = json.loads(info.read_text())
+        except ValueError: old = {}
+        if old.get('version') == VERSION and old.get('params') == params and all(
+                (out / s).is_dir() and len(os.listdir(out / s)) == n
+                for s, n in old.get('files', {}).items()): return out
+    if out.exists():
+        if not (info.exists() or marker.exists()) and any(out.iterdir()):
+            raise FileExistsError(f"make_synthetic_reid: {out} holds files but no synthetic.json, so this function did "
+                                  f"not write it; refusing to delete it (remove it yourself or choose another root)")
+        shutil.rmtree(out)
+    out.mkdir(parents=True); marker.touch()
+    jobs, meta = _plan(params)
+    for s in SPLITS:
+        (out / s).mkdir()
+        for d in ((None,) + STRUCTURE_DEGS if structure else ()):
+            structure_path(out / s / 'x.jpg', d).parent.mkdir(parents=True)
+    cfg = dict(params, out=out,
+               cams={c: random_camera(seed, c, cam_shift, view_bias) for c in range(1, n_cams + 1)})
+    if workers is None: workers = 1 if len(jobs) < 500 else min(os.cpu_count() or 1, 8)
+    with tqdm(total=len(jobs), desc='synthetic re-ID', unit='img', disable=not progress) as pbar:
+        _run(jobs, cfg, min(workers, len(jobs)), pbar)
+    files = {s: sum(j['path'].startswith(s + '/') for j in jobs) for s in SPLITS}
+    info.write_text(json.dumps(dict(generator='reid_nb.data.synthetic', version=VERSION, params=params, files=files,
+                                    **meta), indent=1))
+    marker.unlink()
+    return out
 def make_synthetic_reid(
     root:str|Path, # folder that receives `Market-1501-v15.09.15/`
     n_train_ids:int=_Default(100), # identities in `bounding_box_train`
@@ -588,31 +620,6 @@ def make_synthetic_reid(
     params.update({k: float(v) for k, v, d in (('cam_shift', cam_shift, 1), ('view_bias', view_bias, None),
                                                ('misalign', misalign, 1)) if v != d})  # a knob off its default only
     out = Path(root) / 'Market-1501-v15.09.15'
-    info, marker = out / 'synthetic.json', out / '.synthetic-incomplete'
-    if info.is_file() and not marker.exists():
-        try: old = json.loads(info.read_text())
-        except ValueError: old = {}
-        if old.get('version') == VERSION and old.get('params') == params and all(
-                (out / s).is_dir() and len(os.listdir(out / s)) == n
-                for s, n in old.get('files', {}).items()): return out
-    if out.exists():
-        if not (info.exists() or marker.exists()) and any(out.iterdir()):
-            raise FileExistsError(f"make_synthetic_reid: {out} holds files but no synthetic.json, so this function did "
-                                  f"not write it; refusing to delete it (remove it yourself or choose another root)")
-        shutil.rmtree(out)
-    out.mkdir(parents=True); marker.touch()
-    jobs, meta = _plan(params)
-    for s in SPLITS:
-        (out / s).mkdir()
-        for d in ((None,) + STRUCTURE_DEGS if structure else ()):
-            structure_path(out / s / 'x.jpg', d).parent.mkdir(parents=True)
-    cfg = dict(params, out=out,
-               cams={c: random_camera(seed, c, cam_shift, view_bias) for c in range(1, n_cams + 1)})
-    if workers is None: workers = 1 if len(jobs) < 500 else min(os.cpu_count() or 1, 8)
-    with tqdm(total=len(jobs), desc='synthetic re-ID', unit='img', disable=not progress) as pbar:
-        _run(jobs, cfg, min(workers, len(jobs)), pbar)
-    files = {s: sum(j['path'].startswith(s + '/') for j in jobs) for s in SPLITS}
-    info.write_text(json.dumps(dict(generator='reid_nb.data.synthetic', version=VERSION, params=params, files=files,
-                                    **meta), indent=1))
-    marker.unlink()
-    return out
+    with file_lock(out):   # a second process asking for the same set waits, then reuses it
+        return _write_or_reuse(out, params, cam_shift, view_bias, workers, progress)
+
