@@ -588,12 +588,12 @@ def identity_folders(
 
 # %% ../../nbs/02_data.datasets.ipynb #4aae553d
 def synthetic_reid(
-    root:str|Path, # Folder for the generated dataset (reused when root/Market-1501-v15.09.15 exists)
+    root:str|Path, # Folder for the generated dataset (a complete root/Market-1501-v15.09.15 is reused)
     **kwargs, # Passed to `reid_nb.data.synthetic.make_synthetic_reid` when generating
 ) -> ReidDataset:
-    "The synthetic re-ID dataset in Market-1501 layout, generated under `root` if missing"
+    "The synthetic re-ID dataset in Market-1501 layout, generated under `root` if missing or half-written"
     d = Path(root)/'Market-1501-v15.09.15'
-    if not d.is_dir():
+    if not (d/'synthetic.json').is_file() or (d/'.synthetic-incomplete').exists():   # missing, or another process writes it
         from reid_nb.data.synthetic import make_synthetic_reid   # imported here: only this entry needs it
         d = Path(make_synthetic_reid(root, **kwargs))
     ds = market1501(d, n_cams=9)   # the generator writes up to 9 cameras (one camera digit)
