@@ -82,17 +82,19 @@ def camera_aware(cam_shift:float=1.):
         return {k: v for k, v in t.history[-1].items() if k in ('mAP', 'R1', 'mINP', 'loss')}
     return arms, train
 
-def paul():
+def paul(misalign:float=1.):
     "PAUL from a labelled synthetic source A to an unlabelled target B: the full method, a BN-statistics-only control, each loss alone"
     from reid_nb.data.datasets import get_dataset
     from reid_nb.methods.paul import PaulPretrainConfig, PaulConfig, paul_pretrain_trainer, paul_trainer
-    root = Path.home()/'.cache'/'reid_nb'/'experiments'/'paul'
-    synth = dict(n_train_ids=50, n_test_ids=30, n_cams=4, imgs_per_cam=2, n_distractors=20, n_junk=5, structure=False, progress=False)
+    root = Path.home()/'.cache'/'reid_nb'/'experiments'/('paul' + (f'_misalign{misalign:g}' if misalign != 1 else ''))
+    synth = dict(n_train_ids=50, n_test_ids=30, n_cams=4, imgs_per_cam=2, n_distractors=20, n_junk=5, structure=False, progress=False,
+                 **({'misalign': misalign} if misalign != 1 else {}))   # misalign: how far each image's body placement strays
     src, tgt = get_dataset('synthetic', root/'A', seed=1, **synth), get_dataset('synthetic', root/'B', seed=2, **synth)
     base = PaulConfig(dataset='synthetic', pretrained='(per seed)', backbone='resnet18', height=64, width=48, batch_size=32, epochs=3,
                       eval_every=3, test_batch_size=128, num_workers=0, amp='off', memory_fill='eval', ap='step')
     arms = {'BN statistics only (lr 1e-12)': dataclasses.replace(base, lr=1e-12), 'PAUL (PEDAL + IPFL)': base,
             'PEDAL only': dataclasses.replace(base, ipfl_weight=0.), 'IPFL only': dataclasses.replace(base, pedal_weight=0.)}
+    if misalign != 1: arms = {a: arms[a] for a in list(arms)[:2]}   # on other domains: the method against its control
     def stage1(seed):
         "The supervised pre-training on A for this seed (trained once, kept in the cache)"
         out = root/f'pre-seed{seed}'
@@ -203,7 +205,7 @@ def gcl():
         return result(t, stage1_mAP=t.metrics['stage1']['mAP'])
     return arms, train
 
-METHODS = dict(gcl=gcl, camera_aware_cam_shift2=lambda: camera_aware(cam_shift=2.), camera_aware_cam_shift0=lambda: camera_aware(cam_shift=0.), cluster_contrast_pretrained=cluster_contrast_pretrained, verif=verif, baseline=baseline, cluster_contrast=cluster_contrast, camera_aware=camera_aware, paul=paul)
+METHODS = dict(gcl=gcl, paul_misalign3=lambda: paul(misalign=3.), camera_aware_cam_shift2=lambda: camera_aware(cam_shift=2.), camera_aware_cam_shift0=lambda: camera_aware(cam_shift=0.), cluster_contrast_pretrained=cluster_contrast_pretrained, verif=verif, baseline=baseline, cluster_contrast=cluster_contrast, camera_aware=camera_aware, paul=paul)
 
 if __name__ == '__main__':
     import argparse
