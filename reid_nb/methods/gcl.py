@@ -721,6 +721,7 @@ def save_sample(self:GCL):
 # %% ../../nbs/25_methods.gcl.ipynb #a064e8ac
 @patch
 def before_fit(self:GCL):
+    "Stage 2: freeze E_id and draw the first grid; a fresh stage 3: fill the memory with E_id's features"
     t = self.trainer
     if self.stage == 2:
         t.module.requires_grad_(False)
@@ -733,6 +734,7 @@ def before_fit(self:GCL):
 # %% ../../nbs/25_methods.gcl.ipynb #60a10f99
 @patch
 def after_fit(self:GCL):
+    "Stage 2 ends: E_id learns again in stage 3"
     if self.stage == 2: self.trainer.module.requires_grad_(True)
 
 # %% ../../nbs/25_methods.gcl.ipynb #7f988a51
@@ -747,6 +749,7 @@ def install(self:GCL, labels:np.ndarray):
 # %% ../../nbs/25_methods.gcl.ipynb #3f9bd35d
 @patch
 def before_epoch(self:GCL):
+    "Stage 3: re-cluster the memory (eps from ρ) and train on the clustered images"
     if self.stage != 3: return
     c = self.cfg
     labels, eps = cluster_memory(self.memory.features, c.rho, c.k1, c.k2, c.min_samples,
@@ -767,12 +770,14 @@ def before_epoch(self:GCL):
 # %% ../../nbs/25_methods.gcl.ipynb #df254af0
 @patch
 def after_epoch(self:GCL):
+    "Stage 3: the epoch's cluster statistics join its metrics"
     if self.stage == 3 and self.stats:
         self.trainer.metrics.update({k: v for k, v in self.stats[-1].items() if k != 'epoch'})
 
 # %% ../../nbs/25_methods.gcl.ipynb #beeed2b3
 @patch
 def after_batch(self:GCL):
+    "A grid of generated images every `sample_every` iterations"
     if self.trainer.iteration % self.cfg.sample_every == 0: self.save_sample()
 
 # %% ../../nbs/25_methods.gcl.ipynb #2f89ba6b
@@ -804,12 +809,14 @@ def step(self:GCL, trainer, batch) -> dict: # loss (G's total) and its terms, lo
 # %% ../../nbs/25_methods.gcl.ipynb #511ffbc5
 @patch
 def state_dict(self:GCL) -> dict:
+    "The pseudo-labels, cluster statistics and grid records, for a checkpoint"
     return dict(labels=None if self.labels is None else self.labels.copy(), stats=list(self.stats),
                 samples=list(self.samples))
 
 # %% ../../nbs/25_methods.gcl.ipynb #a6a0d7dc
 @patch
 def load_state_dict(self:GCL, state:dict):
+    "Restore what `state_dict` saved"
     self.stats, self.samples = list(state['stats']), list(state['samples'])
     if state['labels'] is not None:
         self.labels = np.asarray(state['labels'])
