@@ -157,6 +157,13 @@ def verif():
         return out if cfg.alpha == 0 else dict(out, **pairs(t, cfg))
     return arms, train
 
+def cluster_contrast_ghost_bn():
+    "Cluster Contrast (camera-normalised, random weights) at the paper's batch of 256: one BatchNorm over the batch vs ghost BN over 4 x 64"
+    arms, train = cluster_contrast()
+    base = dataclasses.replace(arms['camera-normalised clustering'], batch_size=256)
+    return {'one BatchNorm over 256 images': dataclasses.replace(base, bn_split=None),
+            'ghost BatchNorm, 4 x 64 images (the paper on 4 GPUs)': dataclasses.replace(base, bn_split=64)}, train
+
 def cluster_contrast_pretrained():
     "Cluster Contrast as in `cluster_contrast`, from the synthetic pre-training (`pretrain_synthetic`) instead of random weights"
     from reid_nb.experiment import pretrain_synthetic
@@ -205,7 +212,7 @@ def gcl():
         return result(t, stage1_mAP=t.metrics['stage1']['mAP'])
     return arms, train
 
-METHODS = dict(gcl=gcl, paul_misalign3=lambda: paul(misalign=3.), camera_aware_cam_shift2=lambda: camera_aware(cam_shift=2.), camera_aware_cam_shift0=lambda: camera_aware(cam_shift=0.), cluster_contrast_pretrained=cluster_contrast_pretrained, verif=verif, baseline=baseline, cluster_contrast=cluster_contrast, camera_aware=camera_aware, paul=paul)
+METHODS = dict(gcl=gcl, cluster_contrast_ghost_bn=cluster_contrast_ghost_bn, paul_misalign3=lambda: paul(misalign=3.), camera_aware_cam_shift2=lambda: camera_aware(cam_shift=2.), camera_aware_cam_shift0=lambda: camera_aware(cam_shift=0.), cluster_contrast_pretrained=cluster_contrast_pretrained, verif=verif, baseline=baseline, cluster_contrast=cluster_contrast, camera_aware=camera_aware, paul=paul)
 
 if __name__ == '__main__':
     import argparse
