@@ -21,15 +21,18 @@ def _read(out) -> dict:
     return json.loads(Path(out).read_text()) if out is not None and Path(out).is_file() else {'arms': {}, 'seconds': 0.}
 
 # %% ../nbs/17_experiment.ipynb #addrun01
+def _merge(rec:dict, arms:dict, arm:str, seed, res:dict, seconds:float) -> dict:
+    "`rec` with one more run; arms in the grid's order, so the first stays the control"
+    rec['arms'].setdefault(arm, {})[str(seed)] = res
+    rec['arms'] = {a: rec['arms'][a] for a in [*arms, *rec['arms']] if a in rec['arms']}
+    rec['seconds'] += seconds
+    return rec
+
 def _add_run(out:Path, arms:dict, arm:str, seed, res:dict, seconds:float) -> dict:
     "Merge one run into the JSON at `out`, as other processes may have left it, and write it back atomically"
     out.parent.mkdir(parents=True, exist_ok=True)
     with file_lock(out):
-        rec = _read(out)
-        rec['arms'].setdefault(arm, {})[str(seed)] = res
-        order = [*arms, *rec['arms']]                   # arms in the grid's order: the first stays the control
-        rec['arms'] = {a: rec['arms'][a] for a in order if a in rec['arms']}
-        rec['seconds'] += seconds
+        rec = _merge(_read(out), arms, arm, seed, res, seconds)
         tmp = out.with_name(out.name + f'.{os.getpid()}.tmp')
         tmp.write_text(json.dumps(rec, indent=1)); os.replace(tmp, out)
     return rec
@@ -52,10 +55,8 @@ def run_grid(
         bar.set_postfix_str(f'{a}, seed {s}')
         t0 = time.time()
         res = train(arms[a], s)
-        if out is None:
-            rec['seconds'] += time.time() - t0
-            rec['arms'].setdefault(a, {})[str(s)] = res
-        else: rec = _add_run(Path(out), arms, a, s, res, time.time() - t0)
+        rec = (_merge(rec, arms, a, s, res, time.time() - t0) if out is None
+               else _add_run(Path(out), arms, a, s, res, time.time() - t0))
     return rec
 
 # %% ../nbs/17_experiment.ipynb #877e004e

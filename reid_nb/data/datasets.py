@@ -593,9 +593,8 @@ def synthetic_reid(
 ) -> ReidDataset:
     "The synthetic re-ID dataset in Market-1501 layout, generated under `root` if missing or half-written"
     d = Path(root)/'Market-1501-v15.09.15'
-    if not (d/'synthetic.json').is_file() or (d/'.synthetic-incomplete').exists():   # missing, or being written
-        from reid_nb.data.synthetic import make_synthetic_reid   # imported here: only this entry needs it
-        d = Path(make_synthetic_reid(root, **kwargs))
+    from reid_nb.data.synthetic import is_complete, make_synthetic_reid   # imported here: only this entry needs it
+    if not is_complete(d): d = Path(make_synthetic_reid(root, **kwargs))   # missing, or being written
     ds = market1501(d, n_cams=9)   # the generator writes up to 9 cameras (one camera digit)
     ds.name, ds.published = 'synthetic', None
     return ds

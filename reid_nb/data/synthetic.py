@@ -15,7 +15,7 @@ from ..core import file_lock
 # %% auto #0
 __all__ = ['PALETTE', 'SKIN', 'HAIR', 'PATTERNS', 'BOTTOMS', 'TWIN_ATTRS', 'VIEW_YAWS', 'GREYS', 'STRUCTURE_DEGS', 'SPLITS',
            'PRESETS', 'VERSION', 'random_identity', 'make_twin', 'random_camera', 'camera_background', 'body_parts',
-           'render_sample', 'structure_path', 'make_synthetic_reid']
+           'render_sample', 'structure_path', 'is_complete', 'make_synthetic_reid']
 
 # %% ../../nbs/01_data.synthetic.ipynb #87898d05
 PALETTE = np.array([
@@ -543,11 +543,17 @@ def _check_params(*, n_train_ids, n_test_ids, n_cams, imgs_per_cam, n_distractor
     _check('workers', workers, workers is None or (_isint(workers) and workers >= 1), 'None or an integer >= 1')
 
 # %% ../../nbs/01_data.synthetic.ipynb #78ecf16f
-def _write_or_reuse(out:Path, params:dict, cam_shift, view_bias, workers, progress) -> Path:
+def is_complete(
+    folder:str|Path, # A synthetic data set's folder, `<root>/Market-1501-v15.09.15`
+) -> bool:
+    "Whether `folder` holds a finished write: `synthetic.json` there and no `.synthetic-incomplete` marker"
+    return (Path(folder) / 'synthetic.json').is_file() and not (Path(folder) / '.synthetic-incomplete').exists()
+
+def _write_or_reuse(out:Path, params:dict, workers, progress) -> Path:
     "The data set at `out` when it was written with `params`, else written anew (one process at a time)"
     structure, seed, n_cams = params['structure'], params['seed'], params['n_cams']
     info, marker = out / 'synthetic.json', out / '.synthetic-incomplete'
-    if info.is_file() and not marker.exists():
+    if is_complete(out):
         try: old = json.loads(info.read_text())
         except ValueError: old = {}
         if old.get('version') == VERSION and old.get('params') == params and all(
@@ -565,7 +571,8 @@ def _write_or_reuse(out:Path, params:dict, cam_shift, view_bias, workers, progre
         for d in ((None,) + STRUCTURE_DEGS if structure else ()):
             structure_path(out / s / 'x.jpg', d).parent.mkdir(parents=True)
     cfg = dict(params, out=out,
-               cams={c: random_camera(seed, c, cam_shift, view_bias) for c in range(1, n_cams + 1)})
+               cams={c: random_camera(seed, c, params.get('cam_shift', 1.), params.get('view_bias'))
+                     for c in range(1, n_cams + 1)})
     if workers is None: workers = 1 if len(jobs) < 500 else min(os.cpu_count() or 1, 8)
     with tqdm(total=len(jobs), desc='synthetic re-ID', unit='img', disable=not progress) as pbar:
         _run(jobs, cfg, min(workers, len(jobs)), pbar)
@@ -621,5 +628,5 @@ def make_synthetic_reid(
                                                ('misalign', misalign, 1)) if v != d})  # a knob off its default only
     out = Path(root) / 'Market-1501-v15.09.15'
     with file_lock(out):   # a second process asking for the same set waits, then reuses it
-        return _write_or_reuse(out, params, cam_shift, view_bias, workers, progress)
+        return _write_or_reuse(out, params, workers, progress)
 
