@@ -14,6 +14,7 @@ from torch import nn
 import torch.nn.functional as F
 from torch.utils.data import ConcatDataset
 import matplotlib.pyplot as plt
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['SETTINGS', 'SETTING_PAIRS', 'NEIGHBOUR_MODES', 'TRAIN_AUGMENT', 'CAMERA_AWARE_OFFICIAL', 'CAMERA_AWARE',
@@ -226,44 +227,52 @@ class CameraAware(Callback):
         if cfg.cross_domain and memory is None:
             raise ValueError(f"CameraAware: setting {cfg.setting!r} needs the target's exemplar memory")
 
-    def before_batch(self):   # from the epoch itself, not once per epoch: a run resumed in epoch 1 keeps momentum 0
-        if self.memory is not None: self.memory.momentum = self.cfg.mem_momentum if self.trainer.epoch >= 1 else 0.
+# %% ../../nbs/24_methods.camera_aware.ipynb #cacb0003
+@patch
+def before_batch(self:CameraAware):
+    "Set the memory momentum for the coming batch: 0 in epoch 1 (the rows are overwritten), `mem_momentum` after"
+    # from the epoch itself, not once per epoch: a run resumed in epoch 1 keeps momentum 0
+    if self.memory is not None: self.memory.momentum = self.cfg.mem_momentum if self.trainer.epoch >= 1 else 0.
 
-    def weights(self,
-        epoch:int, # The epoch, counted from 1 as in the repo
-    ) -> dict: # mix (bool) and the weights of intra, inter and agnostic
-        "Which parts of the loss are on in `epoch`"
-        c = self.cfg
-        w = dict(mix=c.mixup and epoch > c.mix_start, intra=0., inter=0., agnostic=0.)
-        if c.neighbor_mode == 'camera_aware':
-            w['intra'] = c.intra_weight if epoch > c.intra_start else 0.
-            w['inter'] = c.inter_weight if epoch > c.inter_start else 0.
-        elif c.neighbor_mode == 'camera_agnostic': w['agnostic'] = c.agnostic_weight if epoch > c.intra_start else 0.
-        return w
+# %% ../../nbs/24_methods.camera_aware.ipynb #cacb0006
+@patch
+def weights(self:CameraAware,
+    epoch:int, # The epoch, counted from 1 as in the repo
+) -> dict: # mix (bool) and the weights of intra, inter and agnostic
+    "Which parts of the loss are on in `epoch`"
+    c = self.cfg
+    w = dict(mix=c.mixup and epoch > c.mix_start, intra=0., inter=0., agnostic=0.)
+    if c.neighbor_mode == 'camera_aware':
+        w['intra'] = c.intra_weight if epoch > c.intra_start else 0.
+        w['inter'] = c.inter_weight if epoch > c.inter_start else 0.
+    elif c.neighbor_mode == 'camera_agnostic': w['agnostic'] = c.agnostic_weight if epoch > c.intra_start else 0.
+    return w
 
-    def step(self, trainer, batch) -> dict: # loss, and its parts for the history
-        "One iteration: mixup or source CE on the first half; the second half's neighbourhood losses against the memory"
-        c, t, m = self.cfg, trainer, trainer.module
-        x, pids, cams, idx = batch[:4]
-        if not c.cross_domain: return F.cross_entropy(t.model(x).logits, pids)
-        h = x.shape[0] // 2
-        w = self.weights(t.epoch + 1)
-        xs, xt, ys, it, ct = x[:h], x[h:], pids[:h], idx[h:], cams[h:]
-        if w['mix']: xs, lam = pixel_mixup(xs, xt, c.alpha)
-        m.neck.n_split = h
-        try: out = t.model(torch.cat([xs, xt]))
-        finally: m.neck.n_split = 0
-        fs, ft, W = out.bn_feat[:h], out.bn_feat[h:], m.head.fc.weight
-        if w['mix']: src = dict(mix=mixup_virtual_loss(fs, ys, W, self.memory.features[it].clone(), float(lam[0])))
-        else: src = dict(ce=F.cross_entropy(fs @ W.T, ys))
-        sim = self.memory(F.normalize(ft.float(), dim=1), it)
-        if c.neighbor_mode == 'camera_agnostic':
-            tl = dict(agnostic=cam_agnostic_loss(sim, it, c.scale, c.neighbor_eps))
-        else:
-            li, le = cam_aware_losses(sim, it, ct, self.memory.cams, c.scale, c.neighbor_eps)
-            tl = dict(intra=li, inter=le)
-        target = sum(w[k] * v for k, v in tl.items())  # weight 0 still runs the memory update in backward
-        return dict(loss=next(iter(src.values())) + target, **src, **{k: v.detach() for k, v in tl.items()})
+# %% ../../nbs/24_methods.camera_aware.ipynb #cacb0009
+@patch
+def step(self:CameraAware, trainer, batch) -> dict: # loss, and its parts for the history
+    "One iteration: mixup or source CE on the first half; the second half's neighbourhood losses against the memory"
+    c, t, m = self.cfg, trainer, trainer.module
+    x, pids, cams, idx = batch[:4]
+    if not c.cross_domain: return F.cross_entropy(t.model(x).logits, pids)
+    h = x.shape[0] // 2
+    w = self.weights(t.epoch + 1)
+    xs, xt, ys, it, ct = x[:h], x[h:], pids[:h], idx[h:], cams[h:]
+    if w['mix']: xs, lam = pixel_mixup(xs, xt, c.alpha)
+    m.neck.n_split = h
+    try: out = t.model(torch.cat([xs, xt]))
+    finally: m.neck.n_split = 0
+    fs, ft, W = out.bn_feat[:h], out.bn_feat[h:], m.head.fc.weight
+    if w['mix']: src = dict(mix=mixup_virtual_loss(fs, ys, W, self.memory.features[it].clone(), float(lam[0])))
+    else: src = dict(ce=F.cross_entropy(fs @ W.T, ys))
+    sim = self.memory(F.normalize(ft.float(), dim=1), it)
+    if c.neighbor_mode == 'camera_agnostic':
+        tl = dict(agnostic=cam_agnostic_loss(sim, it, c.scale, c.neighbor_eps))
+    else:
+        li, le = cam_aware_losses(sim, it, ct, self.memory.cams, c.scale, c.neighbor_eps)
+        tl = dict(intra=li, inter=le)
+    target = sum(w[k] * v for k, v in tl.items())  # weight 0 still runs the memory update in backward
+    return dict(loss=next(iter(src.values())) + target, **src, **{k: v.detach() for k, v in tl.items()})
 
 # %% ../../nbs/24_methods.camera_aware.ipynb #406137d0
 # a named setting is the recipe of one pair of data sets: say so when the run uses others

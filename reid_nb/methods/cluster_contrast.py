@@ -201,6 +201,7 @@ def install(self:ClusterContrast,
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #1fe48c17
 @patch
 def before_epoch(self:ClusterContrast):
+    "Steps 1–5 for the coming epoch, and the clustering's statistics (with their camera purity) in `stats`"
     labels = self.pseudo_label()
     self.install(labels, cluster_centroids(self._feats, labels))
     st = cluster_stats(labels, self._true)
@@ -212,6 +213,7 @@ def before_epoch(self:ClusterContrast):
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #7fb10608
 @patch
 def after_epoch(self:ClusterContrast):
+    "Copy the epoch's clustering statistics into the trainer's history row"
     if self.stats: self.trainer.metrics.update({k: v for k, v in self.stats[-1].items() if k != 'epoch'})
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #8ec54a99
@@ -224,13 +226,17 @@ def step(self:ClusterContrast, trainer, batch) -> torch.Tensor: # The memory-con
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #57c1c44f
 @patch
-def state_dict(self:ClusterContrast) -> dict:
+def state_dict(self:ClusterContrast) -> dict: # labels, stats, memory
+    "The pseudo-labels, the statistics and the memory rows, for the checkpoint"
     return dict(labels=None if self.labels is None else self.labels.copy(), stats=list(self.stats),
                 memory=None if self.memory is None else self.memory.features.detach().cpu().clone())
 
 # %% ../../nbs/22_methods.cluster_contrast.ipynb #8a73da95
 @patch
-def load_state_dict(self:ClusterContrast, state:dict):
+def load_state_dict(self:ClusterContrast,
+    state:dict, # What `state_dict` returned
+):
+    "Restore the statistics, and the memory and loader from the saved labels and rows"
     self.stats = list(state['stats'])
     if state['labels'] is not None: self.install(state['labels'], state['memory'])
 

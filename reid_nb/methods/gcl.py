@@ -876,80 +876,91 @@ class GCLStages:
     history, iteration, iter_in_epoch, epoch_sums, cbs = (_latest(k, d) for k, d in
         (('history', list), ('iteration', int), ('iter_in_epoch', int), ('epoch_sums', dict), ('cbs', list)))
 
-    def folder(self, name:str) -> Path|None: # Where a stage's checkpoints go
-        "A stage's run folder: `run_dir` for stage 3, `run_dir/stage1` and `run_dir/stage2` for the others"
-        return None if self.run_dir is None else self.run_dir if name == 'stage3' else self.run_dir / name
+# %% ../../nbs/25_methods.gcl.ipynb #gcls0073
+@patch
+def folder(self:GCLStages, name:str) -> Path|None: # Where a stage's checkpoints go
+    "A stage's run folder: `run_dir` for stage 3, `run_dir/stage1` and `run_dir/stage2` for the others"
+    return None if self.run_dir is None else self.run_dir if name == 'stage3' else self.run_dir / name
 
-    def _trainer(self, step, opts, epochs, name, **kw) -> Trainer:
-        k = dict(self.kwargs)
-        cbs = [*kw.pop('cbs'), *k.pop('cbs', [])]
-        return Trainer(self.module, None, step, opts, epochs, iters_per_epoch=self.cfg.iters, device=self.device,
-                       amp=self.cfg.amp, cbs=cbs, run_dir=self.folder(name), config=self.cfg, manual_step=True,
-                       progress=self.progress, **kw, **k)
+@patch
+def _trainer(self:GCLStages, step, opts, epochs, name, **kw) -> Trainer:
+    k = dict(self.kwargs)
+    cbs = [*kw.pop('cbs'), *k.pop('cbs', [])]
+    return Trainer(self.module, None, step, opts, epochs, iters_per_epoch=self.cfg.iters, device=self.device,
+                   amp=self.cfg.amp, cbs=cbs, run_dir=self.folder(name), config=self.cfg, manual_step=True,
+                   progress=self.progress, **kw, **k)
 
-    def stage1(self) -> Trainer|None:
-        "Stage 1: Cluster Contrast on E_id; or load `cfg.init` into it (no trainer)"
-        c = self.cfg
-        if c.init is not None:
-            self.init_report = load_id_encoder(self.module, c.init)
-            _log.info(f"GCL stage 1: loaded {len(self.init_report['loaded'])} tensors of E_id from {c.init}")
-            return None
-        cc = ClusterContrastConfig(dataset=c.dataset if c.dataset in CC_PRESETS else 'market1501', backbone=c.backbone,
-                                   pretrained=c.pretrained, pooling='avg', last_stride=c.last_stride, height=c.height,
-                                   width=c.width, epochs=c.warmup_epochs, iters=c.warmup_iters,
-                                   batch_size=c.warmup_batch_size, num_instances=c.warmup_num_instances,
-                                   eps=c.warmup_eps, cam_norm=c.warmup_cam_norm, k1=c.k1, k2=c.k2,
-                                   pad=max(1, round(10 * c.width / 128)), step_size=c.warmup_step_size,
-                                   gamma=c.warmup_gamma, eval_every=c.warmup_epochs, test_batch_size=c.test_batch_size,
-                                   num_workers=c.num_workers, amp=c.amp, seed=c.seed)
-        return cc_trainer(cc, self.dataset, run_dir=self.folder('stage1'), device=self.device, evaluate=False,
-                          progress=self.progress, model=self.module, **self.kwargs)
+# %% ../../nbs/25_methods.gcl.ipynb #gcls0075
+@patch
+def stage1(self:GCLStages) -> Trainer|None:
+    "Stage 1: Cluster Contrast on E_id; or load `cfg.init` into it (no trainer)"
+    c = self.cfg
+    if c.init is not None:
+        self.init_report = load_id_encoder(self.module, c.init)
+        _log.info(f"GCL stage 1: loaded {len(self.init_report['loaded'])} tensors of E_id from {c.init}")
+        return None
+    cc = ClusterContrastConfig(dataset=c.dataset if c.dataset in CC_PRESETS else 'market1501', backbone=c.backbone,
+                               pretrained=c.pretrained, pooling='avg', last_stride=c.last_stride, height=c.height,
+                               width=c.width, epochs=c.warmup_epochs, iters=c.warmup_iters,
+                               batch_size=c.warmup_batch_size, num_instances=c.warmup_num_instances,
+                               eps=c.warmup_eps, cam_norm=c.warmup_cam_norm, k1=c.k1, k2=c.k2,
+                               pad=max(1, round(10 * c.width / 128)), step_size=c.warmup_step_size,
+                               gamma=c.warmup_gamma, eval_every=c.warmup_epochs, test_batch_size=c.test_batch_size,
+                               num_workers=c.num_workers, amp=c.amp, seed=c.seed)
+    return cc_trainer(cc, self.dataset, run_dir=self.folder('stage1'), device=self.device, evaluate=False,
+                      progress=self.progress, model=self.module, **self.kwargs)
 
-    def stage2(self) -> Trainer:
-        "Stage 2: G and D on a frozen E_id"
-        g = self.gcl2
-        t = self._trainer(g.step, self.opts[1:], self.cfg.stage2_epochs, 'stage2', cbs=[g],
-                          modules=dict(gen=g.gen, dis=g.dis))
-        t.train_dl = g.loader()
-        return t
+@patch
+def stage2(self:GCLStages) -> Trainer:
+    "Stage 2: G and D on a frozen E_id"
+    g = self.gcl2
+    t = self._trainer(g.step, self.opts[1:], self.cfg.stage2_epochs, 'stage2', cbs=[g],
+                      modules=dict(gen=g.gen, dis=g.dis))
+    t.train_dl = g.loader()
+    return t
 
-    def stage3(self) -> Trainer:
-        "Stage 3: E_id, G and D jointly, against the memory"
-        return self._trainer(self.gcl.step, self.opts, self.cfg.epochs, 'stage3', cbs=[self._record, self.gcl],
-                             sched=self.scheds, eval_fn=self.eval_fn, eval_every=self.cfg.eval_every,
-                             modules=self.modules)
+@patch
+def stage3(self:GCLStages) -> Trainer:
+    "Stage 3: E_id, G and D jointly, against the memory"
+    return self._trainer(self.gcl.step, self.opts, self.cfg.epochs, 'stage3', cbs=[self._record, self.gcl],
+                         sched=self.scheds, eval_fn=self.eval_fn, eval_every=self.cfg.eval_every,
+                         modules=self.modules)
 
-    def begun(self, name:str) -> bool: # Whether the stage's folder holds a checkpoint
-        f = self.folder(name)
-        return f is not None and (f / 'last.pth').is_file()
+# %% ../../nbs/25_methods.gcl.ipynb #gcls0079
+@patch
+def begun(self:GCLStages, name:str) -> bool: # Whether the stage's folder holds a checkpoint
+    f = self.folder(name)
+    return f is not None and (f / 'last.pth').is_file()
 
-    def score_start(self):
-        "Evaluate the encoder stage 3 starts from (`metrics['stage1']`)"
-        self.module.eval()
-        with torch.no_grad(): self.metrics['stage1'] = self.eval_fn(self)
-        _log.info("GCL: the stage-1 encoder scores "
-                  + ' '.join(f'{k} {v:.2f}' for k, v in self.metrics['stage1'].items()))
+@patch
+def score_start(self:GCLStages):
+    "Evaluate the encoder stage 3 starts from (`metrics['stage1']`)"
+    self.module.eval()
+    with torch.no_grad(): self.metrics['stage1'] = self.eval_fn(self)
+    _log.info("GCL: the stage-1 encoder scores "
+              + ' '.join(f'{k} {v:.2f}' for k, v in self.metrics['stage1'].items()))
 
-    def fit(self,
-        resume:bool=False, # Continue each stage from its folder's last.pth; a finished stage is skipped
-    ) -> list[dict]: # Stage 3's history
-        "Run the stages in order, each its own `Trainer`"
-        # stage 3's checkpoints hold all that stages 1 and 2 made
-        self.trainers, later = {}, resume and self.begun('stage3')
-        for name, build in self.stages:
-            if later and name != 'stage3': continue
-            if name == 'stage3' and not later and self.eval_fn is not None: self.score_start()
-            t = build()
-            if t is None: continue
-            self.trainers[name] = self.trainer = t
-            st = (load_checkpoint(self.folder(name) / 'last.pth', map_location=t.device) if resume and self.begun(name)
-                  else None)
-            if st is not None and st['epoch'] >= t.epochs:                # finished: load its state, train nothing
-                t.load_state_dict(st)
-                _log.info(f"GCL {name}: finished in {self.folder(name)}, skipped")
-                if 'logger' not in self.kwargs: close_log_file(t.log)
-            else: t.fit(resume=st is not None)
-        return self.history
+@patch
+def fit(self:GCLStages,
+    resume:bool=False, # Continue each stage from its folder's last.pth; a finished stage is skipped
+) -> list[dict]: # Stage 3's history
+    "Run the stages in order, each its own `Trainer`"
+    # stage 3's checkpoints hold all that stages 1 and 2 made
+    self.trainers, later = {}, resume and self.begun('stage3')
+    for name, build in self.stages:
+        if later and name != 'stage3': continue
+        if name == 'stage3' and not later and self.eval_fn is not None: self.score_start()
+        t = build()
+        if t is None: continue
+        self.trainers[name] = self.trainer = t
+        st = (load_checkpoint(self.folder(name) / 'last.pth', map_location=t.device) if resume and self.begun(name)
+              else None)
+        if st is not None and st['epoch'] >= t.epochs:                # finished: load its state, train nothing
+            t.load_state_dict(st)
+            _log.info(f"GCL {name}: finished in {self.folder(name)}, skipped")
+            if 'logger' not in self.kwargs: close_log_file(t.log)
+        else: t.fit(resume=st is not None)
+    return self.history
 
 # %% ../../nbs/25_methods.gcl.ipynb #b5b5a387
 def gcl_trainer(
