@@ -16,8 +16,13 @@ __all__ = ['default_device', 'get_rank', 'get_world_size', 'is_main_process', 'a
            'run_record', 'make_run_dir', 'file_lock', 'get_logger', 'close_log_file', 'code_without_links']
 
 # %% ../nbs/00_core.ipynb #04587522
-def _cuda_ok(): return torch.cuda.is_available()
-def _mps_ok(): return getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available()
+def _cuda_ok():
+    "Whether torch sees a CUDA GPU"
+    return torch.cuda.is_available()
+
+def _mps_ok():
+    "Whether Apple's MPS backend is available (torch builds without it have no `torch.backends.mps`)"
+    return getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available()
 
 def default_device(
     device:str|torch.device|None=None, # 'cuda', 'cuda:1', 'mps', 'cpu', a `torch.device`, or None to choose

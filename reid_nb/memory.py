@@ -293,6 +293,7 @@ class KeyedMemory(MemoryBank):
         return r.to(self.features.device)
 
     def _blend(self, rows, x):
+        "As `MemoryBank._blend`, but an empty row's first write stores the feature itself (normalised if asked)"
         new = super()._blend(rows, x)
         x = x.to(new.dtype)
         if self.normalize: x = F.normalize(x, dim=-1)

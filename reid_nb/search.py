@@ -67,6 +67,7 @@ class GalleryIndex:
         self.index, self._gpu, self.info = self._new(), None, {}  # info: any JSON kept with the index (e.g. the model)
 
     def _new(self):
+        "An empty faiss index of this kind and metric, built from `params`"
         f, p = _faiss(), self.params
         ip = self.metric == 'cosine'
         mt = f.METRIC_INNER_PRODUCT if ip else f.METRIC_L2
@@ -83,6 +84,7 @@ class GalleryIndex:
     def __repr__(self): return f"GalleryIndex({self.kind}, {self.metric}, {self.dim}-d, {len(self)} items)"
 
     def _prep(self, x, name):
+        "`x` as checked float32 rows of this index's width, L2-normalised for the cosine metric (a zero row is refused)"
         x = _feats(x, name, self.dim)
         if self.metric == 'cosine' and len(x):
             n = np.linalg.norm(x, axis=1, keepdims=True)

@@ -82,33 +82,55 @@ def camera_aware(cam_shift:float=1.):
         return {k: v for k, v in t.history[-1].items() if k in ('mAP', 'R1', 'mINP', 'loss')}
     return arms, train
 
-def paul(misalign:float=1.):
+def paul(misalign:float=1., stand_in:bool=False, epochs:int=3):
     "PAUL from a labelled synthetic source A to an unlabelled target B: the full method, a BN-statistics-only control, each loss alone"
     from reid_nb.data.datasets import get_dataset
-    from reid_nb.methods.paul import PaulPretrainConfig, PaulConfig, paul_pretrain_trainer, paul_trainer
+    from reid_nb.data.samplers import build_loaders
+    from reid_nb.data.transforms import build_test_transform
+    from reid_nb.evaluate import extract_features
+    from reid_nb.experiment import pretrain_synthetic
+    from reid_nb.methods.paul import PaulPretrainConfig, PaulConfig, paul_pretrain_trainer, paul_trainer, neighbour_precision
     root = Path.home()/'.cache'/'reid_nb'/'experiments'/('paul' + (f'_misalign{misalign:g}' if misalign != 1 else ''))
     synth = dict(n_train_ids=50, n_test_ids=30, n_cams=4, imgs_per_cam=2, n_distractors=20, n_junk=5, structure=False, progress=False,
                  **({'misalign': misalign} if misalign != 1 else {}))   # misalign: how far each image's body placement strays
     src, tgt = get_dataset('synthetic', root/'A', seed=1, **synth), get_dataset('synthetic', root/'B', seed=2, **synth)
-    base = PaulConfig(dataset='synthetic', pretrained='(per seed)', backbone='resnet18', height=64, width=48, batch_size=32, epochs=3,
+    base = PaulConfig(dataset='synthetic', pretrained='(per seed)', backbone='resnet18', height=64, width=48, batch_size=32, epochs=epochs,
                       eval_every=3, test_batch_size=128, num_workers=0, amp='off', memory_fill='eval', ap='step')
     arms = {'BN statistics only (lr 1e-12)': dataclasses.replace(base, lr=1e-12), 'PAUL (PEDAL + IPFL)': base,
             'PEDAL only': dataclasses.replace(base, ipfl_weight=0.), 'IPFL only': dataclasses.replace(base, pedal_weight=0.)}
-    if misalign != 1: arms = {a: arms[a] for a in list(arms)[:2]}   # on other domains: the method against its control
+    if misalign != 1 or stand_in or epochs != 3: arms = {a: arms[a] for a in list(arms)[:2]}   # other settings: the method against its control
+    if epochs > 3:   # PAUL takes ~18,000 steps at lr 1e-4 on Market; here an epoch is 13 steps: larger rates to match lr x steps
+        arms.update({f'PAUL, lr {lr:g}': dataclasses.replace(base, lr=lr) for lr in (1e-3, 1e-2)})
+    # stage 1 from the synthetic pre-training (the ImageNet stand-in) instead of random weights
+    init = str(pretrain_synthetic('resnet18', (64, 32), num_workers=0, progress=True)) if stand_in else None
     def stage1(seed):
         "The supervised pre-training on A for this seed (trained once, kept in the cache)"
-        out = root/f'pre-seed{seed}'
+        out = root/(f'pre-standin-seed{seed}' if stand_in else f'pre-seed{seed}')
         if not (out/'pretrained.pth').is_file():
-            pcfg = PaulPretrainConfig(backbone='resnet18', imagenet=None, height=64, width=48, batch_size=16, epochs=3, milestones_generator=(1, 2),
+            pcfg = PaulPretrainConfig(backbone='resnet18', imagenet=init, height=64, width=48, batch_size=16, epochs=3, milestones_generator=(1, 2),
                                       lr_generator=(0., 1e-5, 0.), milestones_new=(2,), milestones_backbone=(2,), test_batch_size=128,
                                       num_workers=0, amp='off', seed=seed)
             paul_pretrain_trainer(pcfg, src, run_dir=out, device='cpu', progress=False).fit()
         return str(out)
+    def precision(model):
+        "PEDAL's neighbour precision on B's training images (eval-mode patch features, k = 10), and its chance level"
+        dl = build_loaders(test=tgt.train, test_transform=build_test_transform((64, 48), interpolation='bilinear'), batch_size=128,
+                           num_workers=0, device='cpu')[1]
+        f = extract_features(model, dl, normalize=False, device='cpu', amp='off', progress=False)[0]
+        p, chance, _ = neighbour_precision(f.view(len(f), base.n_patches, base.dim), [r.pid for r in tgt.train], k=base.k)
+        return round(p.mean().item(), 4), round(chance, 4)
     def train(cfg, seed):
         torch.set_num_threads(THREADS)
         t = paul_trainer(dataclasses.replace(cfg, seed=seed, pretrained=stage1(seed)), tgt, device='cpu', progress=False)
+        start = precision(t.module)[0]
+        w0 = [p.detach().clone() for p in t.module.parameters() if p.requires_grad]
         t.fit()
-        return {k: v for k, v in t.history[-1].items() if k in ('mAP', 'R1', 'mINP', 'loss', 'pedal', 'ipfl')}
+        end, chance = precision(t.module)
+        moved = sum((p.detach() - q).pow(2).sum() for p, q in zip([p for p in t.module.parameters() if p.requires_grad], w0)) ** .5
+        return dict({k: v for k, v in t.history[-1].items() if k in ('mAP', 'R1', 'mINP', 'loss', 'pedal', 'ipfl')},
+                    history=[{k: r[k] for k in ('epoch', 'mAP', 'R1', 'loss') if k in r} for r in t.history],
+                    nn_precision_start=start, nn_precision=end, nn_chance=chance, threads=THREADS,
+                    weight_change=round(float(moved / sum(q.pow(2).sum() for q in w0) ** .5), 6))   # ||w - w0|| / ||w0||, trained weights
     return arms, train
 
 def verif():
@@ -212,7 +234,7 @@ def gcl():
         return result(t, stage1_mAP=t.metrics['stage1']['mAP'])
     return arms, train
 
-METHODS = dict(gcl=gcl, cluster_contrast_ghost_bn=cluster_contrast_ghost_bn, paul_misalign3=lambda: paul(misalign=3.), camera_aware_cam_shift2=lambda: camera_aware(cam_shift=2.), camera_aware_cam_shift0=lambda: camera_aware(cam_shift=0.), cluster_contrast_pretrained=cluster_contrast_pretrained, verif=verif, baseline=baseline, cluster_contrast=cluster_contrast, camera_aware=camera_aware, paul=paul)
+METHODS = dict(paul_stand_in=lambda: paul(stand_in=True), paul_stand_in_12ep=lambda: paul(stand_in=True, epochs=12), gcl=gcl, cluster_contrast_ghost_bn=cluster_contrast_ghost_bn, paul_misalign3=lambda: paul(misalign=3.), camera_aware_cam_shift2=lambda: camera_aware(cam_shift=2.), camera_aware_cam_shift0=lambda: camera_aware(cam_shift=0.), cluster_contrast_pretrained=cluster_contrast_pretrained, verif=verif, baseline=baseline, cluster_contrast=cluster_contrast, camera_aware=camera_aware, paul=paul)
 
 if __name__ == '__main__':
     import argparse

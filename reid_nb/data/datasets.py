@@ -608,6 +608,7 @@ def register_dataset(
 ):
     "Register a dataset reader under `name`"
     def _reg(f):
+        "Record `f` under `name` and hand it back unchanged, so that the decorator leaves the function as it was"
         _DATASETS[name.lower()] = f
         return f
     return _reg(fn) if fn is not None else _reg

@@ -496,10 +496,16 @@ class _Default(int):
     "An int default that knows it was not passed, so a preset may replace it"
 
 def _check(name, v, ok, expected):
+    "Refuse a bad argument: a ValueError naming it, what was expected and what came"
     if not ok: raise ValueError(f"make_synthetic_reid: {name} must be {expected}, got {v!r}")
 
-def _isint(v): return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-def _isnum(v): return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+def _isint(v):
+    "A Python or NumPy integer, not a bool (`True` is an int to Python, but never a count here)"
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+def _isnum(v):
+    "A Python or NumPy int or float, not a bool"
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
 
 # %% ../../nbs/01_data.synthetic.ipynb #db371b6d
 def _check_params(*, n_train_ids, n_test_ids, n_cams, imgs_per_cam, n_distractors, n_junk, n_train_imgs, n_query,

@@ -20,7 +20,8 @@ import matplotlib.pyplot as plt
 __all__ = ['PAUL_PRETRAIN_OFFICIAL', 'PAUL_TEST', 'PAUL_PRETRAIN', 'DATASET_PRESETS', 'PAUL_OFFICIAL', 'PAUL', 'PaulOutput',
            'PatchNet', 'patch_boxes', 'show_patches', 'merge_all_splits', 'TruePairSampler', 'paul_pretrain_loss',
            'EpochTableLR', 'PaulPretrainConfig', 'paul_param_groups', 'SavePretrained', 'paul_pretrain_trainer',
-           'paul_step_losses', 'PIDMemory', 'patch_memory', 'PaulConfig', 'paul_model', 'Paul', 'paul_trainer']
+           'neighbour_precision', 'paul_step_losses', 'PIDMemory', 'patch_memory', 'PaulConfig', 'paul_model', 'Paul',
+           'paul_trainer']
 
 # %% ../../nbs/23_methods.paul.ipynb #c97e7e39
 from ..core import get_logger, is_main_process
@@ -329,6 +330,26 @@ PAUL_PRETRAIN = register_method(Method(
     test=lambda cfg: dict(PAUL_TEST, ap=cfg.ap), official=PAUL_PRETRAIN_OFFICIAL, weights=('imagenet',),
     summary='PAUL stage 1 (2019): supervised pre-training of the six-patch network on a labelled source '
             '(all of MSMT17)'))
+
+# %% ../../nbs/23_methods.paul.ipynb #paulnp02
+def neighbour_precision(
+    feats:torch.Tensor, # (N, P, D) patch features, one row per image (or (N, D) image features)
+    pids, # (N,) identity of each row: known on synthetic data, never given to PAUL
+    k:int=10, # Neighbourhood size (PEDAL's k)
+) -> tuple: # precision (P,): same-identity share of each row's k nearest others; that share at random; at best
+    "How often the k nearest memory rows of an image's patch show the image's own identity"
+    if feats.ndim == 2: feats = feats[:, None]
+    pids, N = torch.as_tensor(pids), len(feats)
+    if pids.shape != (N,) or not 1 <= k < N:
+        raise ValueError(f"neighbour_precision: expected {N} pids and 1 <= k < {N}, "
+                         f"got {tuple(pids.shape)} pids and k={k}")
+    f = feats.float().transpose(0, 1)  # (P, N, D)
+    d = torch.cdist(f, f)
+    d.diagonal(dim1=1, dim2=2).fill_(float('inf'))  # a row is not its own neighbour
+    same = pids[d.topk(k, dim=-1, largest=False).indices] == pids[:, None]
+    others = ((pids[:, None] == pids[None]).sum(1) - 1).double()  # each row's other images of the same person
+    return same.float().mean((1, 2)), float(others.mean() / (N - 1)), float(others.clamp(max=k).mean() / k)
+
 
 # %% ../../nbs/23_methods.paul.ipynb #3463ffa4
 def paul_step_losses(

@@ -88,7 +88,9 @@ def register_backbone(
     name:str, # The name configs will use
 ):
     "Decorator: register `f(last_stride) -> backbone` under `name` in `BACKBONES`"
-    def _register(f): BACKBONES[name] = f; return f
+    def _register(f):
+        "Record `f` under `name` and hand it back unchanged"
+        BACKBONES[name] = f; return f
     return _register
 
 # %% ../../nbs/05_models.backbones.ipynb #1a6bdc8b
