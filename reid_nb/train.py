@@ -422,6 +422,16 @@ def _one_epoch(self:Trainer):
         if self.save_every and self.iteration % self.save_every == 0 and self.iter_in_epoch < n: self.save('last')
     return {k: v / max(1, n) for k, v in sums.items()}, time.time() - t0
 
+# %% ../nbs/14_train.ipynb #4d2b449a
+@patch
+def _write_history(self:Trainer):
+    "Write the history as history.json and history.csv in the run folder (rank 0 only)"
+    if self.run_dir is None or not is_main_process(): return
+    (self.run_dir/'history.json').write_text(json.dumps(self.history, indent=1))
+    keys = list(dict.fromkeys(k for r in self.history for k in r))
+    with open(self.run_dir/'history.csv', 'w', newline='') as f:
+        w = csv.DictWriter(f, keys); w.writeheader(); w.writerows(self.history)
+
 # %% ../nbs/14_train.ipynb #f33fa5fa
 @patch
 def fit(self:Trainer,
@@ -476,16 +486,6 @@ def fit(self:Trainer,
     finally:
         if self._own_log: close_log_file(self.log)   # this run's log.txt gets nothing from later runs
     return self.history
-
-# %% ../nbs/14_train.ipynb #4d2b449a
-@patch
-def _write_history(self:Trainer):
-    "Write the history as history.json and history.csv in the run folder (rank 0 only)"
-    if self.run_dir is None or not is_main_process(): return
-    (self.run_dir/'history.json').write_text(json.dumps(self.history, indent=1))
-    keys = list(dict.fromkeys(k for r in self.history for k in r))
-    with open(self.run_dir/'history.csv', 'w', newline='') as f:
-        w = csv.DictWriter(f, keys); w.writeheader(); w.writerows(self.history)
 
 # %% ../nbs/14_train.ipynb #74783c70
 import matplotlib.pyplot as plt
