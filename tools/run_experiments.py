@@ -135,48 +135,19 @@ def paul(misalign:float=1., stand_in:bool=False, epochs:int=3):
 
 def verif():
     "ID + verification on the demo's synthetic data: ID only, + the release's verification head, + the head on un-normalised features"
-    import numpy as np
-    from torch import nn
-    from reid_nb.data.transforms import build_test_transform
-    from reid_nb.evaluate import Evaluator
-    from reid_nb.methods.verif import VerifConfig, verif_trainer
+    from reid_nb.methods.verif import VerifConfig, verif_trainer, verif_pair_scores
     ds, _ = demo_datasets('full', progress=False)
     base = VerifConfig(backbone='resnet18', pretrained=None, height=64, width=32, pad=3, batch_size=16, epochs=6, iters=25,
                        milestones=(5,), lr=0.01, backbone_lr_mult=1., eval_every=6, test_batch_size=128, num_workers=0, amp='off')
     arms = {'ID only': dataclasses.replace(base, alpha=0.),
             'ID + verification (normalised features, the release)': base,
             'ID + verification (un-normalised features, the paper)': dataclasses.replace(base, verif_input='bn')}
-    class HeadInput(nn.Module):
-        "What the verification head sees: the normalised embedding, or the bottleneck's output"
-        def __init__(self, m, bn): super().__init__(); self.m, self.bn = m, bn
-        def forward(self, x):
-            m = self.m
-            return m.neck(m.pool(m.backbone(x))) if self.bn else m(x)
-    def pairs(t, cfg):
-        "p(same) of the head on held-out pairs: every true pair (one test id, two cameras), 2,000 random false pairs"
-        ev = Evaluator(ds.query, ds.gallery, transform=build_test_transform((cfg.height, cfg.width)), normalize=False,
-                       num_workers=0, device='cpu', amp='off')
-        t.module.eval()
-        qf, qp, qc, gf, gp, gc = ev.features(HeadInput(t.module, cfg.verif_input == 'bn'))
-        qp, qc, gp, gc = (np.asarray(a) for a in (qp, qc, gp, gc))
-        qi, gi = np.nonzero((qp[:, None] == gp[None]) & (qc[:, None] != gc[None]) & (gp[None] > 0))
-        rng = np.random.default_rng(0)
-        fq, fg = rng.integers(len(qf), size=2000), rng.integers(len(gf), size=2000)
-        keep = qp[fq] != gp[fg]
-        with torch.no_grad():
-            head = t.verif.eval().cpu()
-            pt = head.logits(qf[qi], gf[gi]).softmax(1)[:, 0]
-            pf = head.logits(qf[fq[keep]], gf[fg[keep]]).softmax(1)[:, 0]
-        acc = 0.5 * ((pt > 0.5).float().mean() + (pf <= 0.5).float().mean())
-        return dict(p_same_true=pt.mean().item(), p_same_false=pf.mean().item(), verif_acc_heldout=100 * acc.item(),
-                    pair_norm=(qf[qi] * gf[gi]).norm(dim=1).mean().item(),
-                    head_weight_gap=(head.classifier[1].weight[0] - head.classifier[1].weight[1]).norm().item())
     def train(cfg, seed):
         torch.set_num_threads(THREADS)
         t = verif_trainer(dataclasses.replace(cfg, seed=seed), ds, device='cpu', progress=False)
         t.fit()
         out = {k: v for k, v in t.history[-1].items() if k in ('mAP', 'R1', 'mINP', 'loss', 'loss_id', 'loss_verif', 'acc_verif', 'time')}
-        return out if cfg.alpha == 0 else dict(out, **pairs(t, cfg))
+        return out if cfg.alpha == 0 else dict(out, **verif_pair_scores(t, cfg, ds.query, ds.gallery))
     return arms, train
 
 def cluster_contrast_ghost_bn():

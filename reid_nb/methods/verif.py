@@ -14,9 +14,11 @@ from torchvision.transforms import v2
 
 # %% auto #0
 __all__ = ['TRAIN_AUGMENT', 'VERIF_OFFICIAL', 'VERIF', 'VerifConfig', 'verif_model', 'verif_head', 'verif_transform',
-           'verif_test', 'verif_loader', 'verif_loss', 'VerifStep', 'verif_optimizer', 'verif_trainer']
+           'verif_test', 'verif_loader', 'verif_loss', 'VerifStep', 'verif_optimizer', 'verif_trainer',
+           'verif_pair_scores']
 
 # %% ../../nbs/20_methods.verif.ipynb #d59c3ed3
+import numpy as np
 from ..core import get_logger
 from ..data.datasets import ReidDataset
 from ..data.transforms import build_train_transform, build_test_transform, random_erasing
@@ -24,7 +26,7 @@ from ..data.samplers import TripletSampler, build_loaders
 from ..models.backbones import BACKBONES
 from ..models.heads import build_model, ReidModel
 from ..losses import VerificationLoss
-from ..evaluate import trainer_eval
+from ..evaluate import Evaluator, trainer_eval
 from ..train import Trainer, build_optimizer, build_scheduler, param_groups
 from .protocol import RunConfig, Method, register_method
 
@@ -258,3 +260,35 @@ VERIF_OFFICIAL = (
 VERIF = register_method(Method(
     'verif', VerifConfig, verif_trainer, network=verif_model, test=verif_test, official=VERIF_OFFICIAL,
     summary="ID + verification CNN embedding (TOMM'17): supervised, identity loss plus a verification loss on triples"))
+
+# %% ../../nbs/20_methods.verif.ipynb #vfpair02
+def verif_pair_scores(
+    trainer:Trainer, # A `verif_trainer` (its `module` and its `verif` head)
+    cfg:VerifConfig, # Its configuration: input size, and which features the head sees (`verif_input`)
+    query:list, # Held-out query records
+    gallery:list, # Held-out gallery records
+    n_false:int=2000, # Random query-gallery draws for the false pairs (draws of one identity are dropped)
+    seed:int=0, # Seed of those draws
+) -> dict: # p_same_true, p_same_false, verif_acc_heldout (%), pair_norm, head_weight_gap
+    "The verification head on held-out pairs: every true pair across two cameras, and random false pairs"
+    m, head = trainer.module, trainer.verif
+    # the features the head saw in training
+    feats = m if cfg.verif_input == 'emb' else nn.Sequential(m.backbone, m.pool, m.neck)
+    ev = Evaluator(query, gallery, transform=build_test_transform((cfg.height, cfg.width)), normalize=False,
+                   num_workers=0, device=trainer.device, amp='off')
+    qf, qp, qc, gf, gp, gc = ev.features(feats)
+    qp, qc, gp, gc = (np.asarray(a) for a in (qp, qc, gp, gc))
+    qi, gi = np.nonzero((qp[:, None] == gp[None]) & (qc[:, None] != gc[None]) & (gp[None] > 0))
+    rng = np.random.default_rng(seed)
+    fq, fg = rng.integers(len(qf), size=n_false), rng.integers(len(gf), size=n_false)
+    keep = qp[fq] != gp[fg]
+    was, dev = head.training, next(head.parameters()).device
+    with torch.no_grad():
+        head.eval()
+        p_same = lambda a, b: head.logits(a.to(dev), b.to(dev)).softmax(1)[:, 0].cpu()
+        pt, pf = p_same(qf[qi], gf[gi]), p_same(qf[fq[keep]], gf[fg[keep]])
+        w = head.classifier[1].weight
+    head.train(was)
+    acc = 0.5 * ((pt > 0.5).float().mean() + (pf <= 0.5).float().mean())
+    return dict(p_same_true=pt.mean().item(), p_same_false=pf.mean().item(), verif_acc_heldout=100 * acc.item(),
+                pair_norm=(qf[qi] * gf[gi]).norm(dim=1).mean().item(), head_weight_gap=(w[0] - w[1]).norm().item())
