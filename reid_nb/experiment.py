@@ -69,6 +69,7 @@ def summarize(
     rec:dict, # `run_grid`'s result (or the JSON it wrote)
     metric:str='mAP', # The number to compare
     control:str|None=None, # The control arm (default: the first)
+    paired:bool=False, # Seed by seed: the gain is the mean per-seed difference, with its standard error
 ) -> list[dict]: # One row per arm: arm, n, mean, sd, gain, se, verdict
     "Each arm's mean ± sd over seeds, and its gain over the control with the standard error of the difference"
     arms = rec['arms']
@@ -81,9 +82,13 @@ def summarize(
         m, sd = _mean_sd(xs)
         row = dict(arm=a, n=len(xs), mean=m, sd=sd)
         if a != control:
-            se = math.sqrt(sd ** 2 / len(xs) + sc ** 2 / len(vals[control]))
-            row.update(gain=m - mc, se=se,
-                       verdict='helps' if m - mc > 2 * se else 'hurts' if m - mc < -2 * se else 'no clear difference')
+            if paired:   # the seeds both arms ran; a seed's two runs share its start
+                d = [arms[a][s][metric] - arms[control][s][metric] for s in arms[a] if s in arms[control]]
+                g, dsd = _mean_sd(d)
+                se = dsd / math.sqrt(len(d))
+            else: g, se = m - mc, math.sqrt(sd ** 2 / len(xs) + sc ** 2 / len(vals[control]))
+            row.update(gain=g, se=se,
+                       verdict='helps' if g > 2 * se else 'hurts' if g < -2 * se else 'no clear difference')
         rows.append(row)
     return rows
 
@@ -93,9 +98,10 @@ def grid_table(
     metrics:tuple=('mAP', 'R1'), # Columns, as mean ± sd
     control:str|None=None, # The control arm (default: the first)
     digits:int=1, # Decimals shown
+    paired:bool=False, # Gains seed by seed (see `summarize`)
 ) -> str: # A Markdown table
     "The grid as a Markdown table: mean ± sd per metric, and the first metric's gain over the control"
-    per_metric = [summarize(rec, m, control) for m in metrics]
+    per_metric = [summarize(rec, m, control, paired) for m in metrics]
     f = lambda v: f'{v:.{digits}f}'
     lines = ['| arm | seeds | ' + ' | '.join(metrics) + f' | {metrics[0]} gain over the control (± 2 se) |',
              '|---|---|' + '---|' * (len(metrics) + 1)]

@@ -338,16 +338,17 @@ def neighbour_precision(
     k:int=10, # Neighbourhood size (PEDAL's k)
 ) -> tuple: # precision (P,): same-identity share of each row's k nearest others; that share at random; at best
     "How often the k nearest memory rows of an image's patch show the image's own identity"
+    feats = torch.as_tensor(feats)
     if feats.ndim == 2: feats = feats[:, None]
-    pids, N = torch.as_tensor(pids), len(feats)
-    if pids.shape != (N,) or not 1 <= k < N:
-        raise ValueError(f"neighbour_precision: expected {N} pids and 1 <= k < {N}, "
-                         f"got {tuple(pids.shape)} pids and k={k}")
+    pids, N = torch.as_tensor(pids, device=feats.device), len(feats)
+    if feats.ndim != 3 or pids.shape != (N,) or not 1 <= k < N:
+        raise ValueError(f"neighbour_precision: expected (N, P, D) or (N, D) features, N pids and 1 <= k < N, "
+                         f"got features {tuple(feats.shape)}, {tuple(pids.shape)} pids and k={k}")
     f = feats.float().transpose(0, 1)  # (P, N, D)
     d = torch.cdist(f, f)
     d.diagonal(dim1=1, dim2=2).fill_(float('inf'))  # a row is not its own neighbour
     same = pids[d.topk(k, dim=-1, largest=False).indices] == pids[:, None]
-    others = ((pids[:, None] == pids[None]).sum(1) - 1).double()  # each row's other images of the same person
+    others = ((pids[:, None] == pids[None]).sum(1) - 1).cpu().double()  # each row's other images of the same person
     return same.float().mean((1, 2)), float(others.mean() / (N - 1)), float(others.clamp(max=k).mean() / k)
 
 
