@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from .core import seed_everything, file_lock
 
 # %% auto #0
-__all__ = ['PRETRAIN_DOMAIN', 'run_grid', 'summarize', 'grid_table', 'plot_curves', 'pretrain_synthetic']
+__all__ = ['PRETRAIN_DOMAIN', 'run_grid', 'seed_diffs', 'summarize', 'grid_table', 'plot_curves', 'pretrain_synthetic']
 
 # %% ../nbs/17_experiment.ipynb #332d4aa6
 def _read(out) -> dict:
@@ -65,6 +65,17 @@ def _mean_sd(xs):
     m = sum(xs) / len(xs)
     return m, (math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else float('nan'))
 
+def seed_diffs(
+    rec:dict, # `run_grid`'s result
+    arm:str, # The arm compared
+    metric:str='mAP', # The number compared
+    control:str|None=None, # The control arm (default: the first)
+) -> list: # The arm minus the control, one value per seed both ran, in seed order
+    "Seed by seed, the arm's `metric` minus the control's"
+    arms = rec['arms']
+    ctrl = arms[control or next(iter(arms))]
+    return [arms[arm][s][metric] - ctrl[s][metric] for s in sorted(arms[arm], key=int) if s in ctrl]
+
 def summarize(
     rec:dict, # `run_grid`'s result (or the JSON it wrote)
     metric:str='mAP', # The number to compare
@@ -83,7 +94,7 @@ def summarize(
         row = dict(arm=a, n=len(xs), mean=m, sd=sd)
         if a != control:
             if paired:   # the seeds both arms ran; a seed's two runs share its start
-                d = [arms[a][s][metric] - arms[control][s][metric] for s in arms[a] if s in arms[control]]
+                d = seed_diffs(rec, a, metric, control)
                 g, dsd = _mean_sd(d)
                 se = dsd / math.sqrt(len(d))
             else: g, se = m - mc, math.sqrt(sd ** 2 / len(xs) + sc ** 2 / len(vals[control]))
